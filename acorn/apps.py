@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AcornConfig(AppConfig):
+    name = "acorn"
+    label = "acorn"
+    verbose_name = _("ACORN platform")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from acorn import rls
+
+        # After every migrate: every table with a tenant_id column gets
+        # RLS + FORCE + its policy, and the app role gets its grants.
+        post_migrate.connect(rls.rls_apply_after_migrate, dispatch_uid="acorn-rls-apply")

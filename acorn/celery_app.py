@@ -1,0 +1,37 @@
+"""The Celery application, its queues, and the periodic schedule."""
+
+import enum
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acorn.settings.local")
+
+app = Celery("acorn")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+class Queue(enum.StrEnum):
+    # Rate-limited SP-API I/O: few workers, many waits on the token bucket.
+    AMAZON = "amazon"
+    # Web-store I/O (Shopify, Magento, BigCommerce pushes and pulls).
+    STORES = "stores"
+    # CPU-bound document rendering (PDF/A-3); kept apart so it cannot
+    # starve the I/O queues.
+    DOCUMENTS = "documents"
+    # Everything short and local.
+    DEFAULT = "default"
+
+
+app.conf.task_queues_names = [queue.value for queue in Queue]
+app.conf.task_create_missing_queues = True
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender, **kwargs):
+    """The one place periodic tasks are declared (each with its cadence)."""
+    from acorn.schedule import periodic_tasks
+
+    for name, schedule, task_name, options in periodic_tasks():
+        sender.add_periodic_task(schedule, sender.signature(task_name, **options), name=name)

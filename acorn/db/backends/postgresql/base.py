@@ -1,0 +1,79 @@
+"""PostgreSQL backend that hands the current tenant to row-level security.
+
+The tenant is set with ``set_config('acorn.tenant_id', id, true)``: local to
+the transaction, so a pooled or persistent connection can never carry one
+request's tenant into the next. Inside a transaction it is set once, before
+the first statement (and again if the tenant changes). A statement run in
+autocommit mode with a tenant in context is wrapped in its own short
+transaction so it sees the tenant too. With no tenant, nothing is set and
+the policies return no tenant rows at all.
+"""
+
+from django.db.backends.postgresql import base
+
+from acorn.tenancy import current_tenant_id
+
+TENANT_SETTING = "acorn.tenant_id"
+_SET_TENANT_SQL = "SELECT set_config('acorn.tenant_id', %s, true)"
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The tenant id set in the open transaction, or None.
+        self.rls_tenant_in_transaction = None
+        self.execute_wrappers.append(self._rls_execute_wrapper)
+
+    def _rls_forget(self):
+        self.rls_tenant_in_transaction = None
+
+    def _commit(self):
+        try:
+            return super()._commit()
+        finally:
+            self._rls_forget()
+
+    def _rollback(self):
+        try:
+            return super()._rollback()
+        finally:
+            self._rls_forget()
+
+    def _savepoint_rollback(self, sid):
+        # A rollback to a savepoint also undoes a set_config made after it.
+        try:
+            return super()._savepoint_rollback(sid)
+        finally:
+            self._rls_forget()
+
+    def _set_autocommit(self, autocommit):
+        self._rls_forget()
+        return super()._set_autocommit(autocommit)
+
+    def _close(self):
+        self._rls_forget()
+        return super()._close()
+
+    def _rls_execute_wrapper(self, execute, sql, params, many, context):
+        tenant_id = current_tenant_id()
+        if tenant_id is None:
+            if self.rls_tenant_in_transaction is not None:
+                # Left a tenant scope inside one transaction: clear it.
+                self._rls_apply(context, "")
+                self.rls_tenant_in_transaction = None
+            return execute(sql, params, many, context)
+        if self.get_autocommit() and not self.in_atomic_block:
+            with self.connection.transaction():
+                self._rls_apply(context, str(tenant_id))
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    self.rls_tenant_in_transaction = None
+        if self.rls_tenant_in_transaction != tenant_id:
+            self._rls_apply(context, str(tenant_id))
+            self.rls_tenant_in_transaction = tenant_id
+        return execute(sql, params, many, context)
+
+    @staticmethod
+    def _rls_apply(context, value):
+        context["cursor"].cursor.execute(_SET_TENANT_SQL, [value])

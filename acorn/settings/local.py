@@ -1,0 +1,15 @@
+"""The laptop / demo settings: the embedded defaults, debug on."""
+
+from acorn.env import env, env_list
+from acorn.settings.base import *  # noqa: F403
+
+DEBUG = True
+SECRET_KEY = env("DJANGO_SECRET_KEY", "local-only-not-secret-acorn-demo-key-0123456789abcdef")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+# A fixed demo key so the demo database stays readable across restarts;
+# production requires its own keys (production.py).
+ACORN_FIELD_ENCRYPTION_KEYS = env_list(
+    "ACORN_FIELD_ENCRYPTION_KEYS", ["ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="]
+)

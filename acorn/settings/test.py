@@ -1,0 +1,27 @@
+"""Test settings: real PostgreSQL and Redis, fast hashing, eager Celery.
+
+Tests that depend on a worker's behaviour start a real worker instead.
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://acorn_app@127.0.0.1:5432/acorn")
+os.environ.setdefault("DATABASE_OWNER_URL", "postgres://acorn_owner@127.0.0.1:5432/acorn")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+from acorn.settings.base import *  # noqa: E402,F403
+
+SECRET_KEY = "test-only-secret-key-not-used-anywhere-else-0123456789"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+ACORN_FIELD_ENCRYPTION_KEYS = [
+    "dGVzdC1rZXktb25lLWZvci1hY29ybi10ZXN0cy0wMDE=",
+]
+# Per-test-run isolation for keys in the shared Redis.
+CACHES["default"]["KEY_PREFIX"] = f"acorn-test-{os.getpid()}"  # noqa: F405

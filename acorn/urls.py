@@ -1,0 +1,38 @@
+"""All routes. Floor 4: this module wires every app and nothing imports it."""
+
+from importlib import import_module
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from acorn import apis, views
+
+TENANT = "t/<slug:tenant_slug>/"
+DOMAIN_APPS = ["inventory", "channels", "invoicing", "reconciliation"]
+
+api_v1 = [
+    path("tenant/", apis.TenantDetailApi.as_view(), name="tenant_detail"),
+]
+# Each app's urls.py has ``urlpatterns`` (dashboard) and ``api_urlpatterns``
+# (REST); API names reverse as "api:<app>:<name>".
+for app in DOMAIN_APPS:
+    api_v1.append(path("", include((import_module(f"{app}.urls").api_urlpatterns, app))))
+
+urlpatterns = [
+    path("", views.RootView.as_view(), name="root"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api_docs"),
+    path(TENANT, views.TenantHomeView.as_view(), name="tenant_home"),
+    path(TENANT + "settings/audit/", views.AuditLogView.as_view(), name="audit_log"),
+    path(TENANT + "settings/members/", views.MemberListView.as_view(), name="member_list"),
+    path(TENANT + "settings/api-keys/", views.ApiKeyListView.as_view(), name="api_key_list"),
+]
+for app in DOMAIN_APPS:
+    urlpatterns.append(path(TENANT, include(f"{app}.urls", namespace=app)))

@@ -1,0 +1,5 @@
+"""Dashboard and API routes of the invoicing app."""
+
+app_name = "invoicing"
+urlpatterns: list = []
+api_urlpatterns: list = []
