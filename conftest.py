@@ -8,7 +8,13 @@ from acorn.db.roles import owner_connection
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker, django_db_createdb):
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
     from django.test.utils import setup_databases, teardown_databases
 
     keepdb = request.config.getvalue("reuse_db") and not django_db_createdb

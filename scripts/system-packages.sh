@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# System packages ACORN needs at run time. Installed when running as root
+# on Debian/Ubuntu and missing; otherwise a hint is printed.
+set -euo pipefail
+packages=(gettext)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "Installing system packages: ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "Missing system packages (install them with your package manager): ${missing[*]}" >&2
+fi
