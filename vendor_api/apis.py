@@ -1,0 +1,1 @@
+"""apis of the vendor_api app."""

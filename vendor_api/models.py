@@ -1,0 +1,1 @@
+"""models of the vendor_api app."""

@@ -1,0 +1,1 @@
+"""SP-API operations, one module per API model, mixed into VendorApiClient."""

@@ -1,0 +1,1 @@
+"""services of the vendor_api app."""

@@ -1,0 +1,1 @@
+"""views of the vendor_api app."""
