@@ -1,0 +1,60 @@
+"""Every write of the inventory app; see the submodules by subdomain.
+
+The public API other apps call is re-exported here.
+"""
+
+from inventory.services.catalog import (
+    channel_rule_set,
+    inbound_supply_upsert,
+    product_create,
+    product_update,
+    supplier_create,
+    warehouse_create,
+)
+from inventory.services.holds import (
+    InsufficientStockError,
+    stock_hold_consume,
+    stock_hold_expire,
+    stock_hold_place,
+    stock_hold_release,
+    stock_reservation_release,
+    stock_reserve,
+)
+from inventory.services.outbox import (
+    AtpClaim,
+    atp_change_ack,
+    atp_change_claim,
+    atp_change_mark,
+)
+from inventory.services.stock import (
+    stock_adjust,
+    stock_count,
+    stock_receive,
+    stock_return,
+    stock_transfer,
+)
+
+__all__ = [
+    "AtpClaim",
+    "InsufficientStockError",
+    "atp_change_ack",
+    "atp_change_claim",
+    "atp_change_mark",
+    "channel_rule_set",
+    "inbound_supply_upsert",
+    "product_create",
+    "product_update",
+    "stock_adjust",
+    "stock_count",
+    "stock_hold_consume",
+    "stock_hold_expire",
+    "stock_hold_place",
+    "stock_hold_release",
+    "stock_receive",
+    "stock_reservation_release",
+    "stock_reserve",
+    "stock_return",
+    "stock_transfer",
+    "supplier_create",
+    "warehouse_create",
+]
