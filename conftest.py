@@ -18,10 +18,12 @@ def django_db_setup(
     from django.test.utils import setup_databases, teardown_databases
 
     keepdb = request.config.getvalue("reuse_db") and not django_db_createdb
+    app_role = connection.settings_dict.get("USER")
     with django_db_blocker.unblock():
         with owner_connection() as owner:
-            db_cfg = setup_databases(verbosity=0, interactive=False, keepdb=keepdb)
-            app_role = connection.settings_dict.get("USER")
+            db_cfg = setup_databases(
+                verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set()
+            )
             if owner.vendor == "postgresql":
                 with owner.cursor() as cursor:
                     # Tests flush tables between transactional tests; the
@@ -33,3 +35,52 @@ def django_db_setup(
     if not keepdb:
         with django_db_blocker.unblock(), owner_connection():
             teardown_databases(db_cfg, verbosity=0)
+
+
+# --- Shared fixtures: two tenants, logins per role, API keys ---------------
+
+
+@pytest.fixture
+def tenant_a(db):
+    from acorn.tests.factories import TenantFactory
+
+    return TenantFactory(slug="alpha", name="Alpha Brand")
+
+
+@pytest.fixture
+def tenant_b(db):
+    from acorn.tests.factories import TenantFactory
+
+    return TenantFactory(slug="bravo", name="Bravo Brand")
+
+
+@pytest.fixture
+def member_client(client):
+    """``member_client(tenant, role)``: a test client logged in as a member."""
+    from acorn.models import Membership
+    from acorn.tests.factories import UserFactory
+
+    def make(tenant, role="viewer"):
+        user = UserFactory()
+        Membership.objects.create(tenant=tenant, user=user, role=role)
+        client.force_login(user)
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for():
+    """``api_client_for(tenant, scopes=None)``: a DRF client with a key."""
+    from rest_framework.test import APIClient
+
+    from acorn.services import api_key_create
+
+    def make(tenant, scopes=None):
+        _key, plaintext = api_key_create(tenant=tenant, name="test", scopes=scopes)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
+        return api
+
+    return make

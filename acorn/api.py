@@ -24,6 +24,7 @@ from acorn.models import ApiScope, TenantAPIKey
 from acorn.tenancy import TenantRef, _current_tenant
 
 _key_parser = KeyParser()
+INVALID_KEY_MESSAGE = "Invalid, revoked or expired API key."
 
 
 class TenantAPIKeyAuthentication(BaseAuthentication):
@@ -38,9 +39,10 @@ class TenantAPIKeyAuthentication(BaseAuthentication):
         try:
             api_key = TenantAPIKey.objects.get_from_key(key)
         except TenantAPIKey.DoesNotExist:
-            raise exceptions.AuthenticationFailed("Invalid API key.") from None
+            # Unknown, revoked and expired keys look alike to the caller.
+            raise exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE) from None
         if not api_key.is_valid(key) or not api_key.tenant.is_active:
-            raise exceptions.AuthenticationFailed("Invalid, revoked or expired API key.")
+            raise exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)
         return (None, api_key)
 
     def authenticate_header(self, request):

@@ -95,7 +95,9 @@ def rls_apply_after_migrate(sender, using="default", **kwargs):
     if getattr(sender, "label", None) != "acorn":
         return
     role = app_role_name()
-    if role == connection.settings_dict.get("USER"):
-        role = None
+    if role and role == connection.settings_dict.get("USER"):
+        # Not the owner: ``flush`` also sends post_migrate, and the app
+        # role may not (and need not) alter tables.
+        return
     applied = rls_apply(connection, role)
     logger.info("Row-level security applied to %s tables", len(applied))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.forms.models import model_to_dict
 
 from acorn.exceptions import ApplicationError
 from acorn.fields import EncryptedTextField
@@ -49,7 +48,11 @@ def audit_snapshot(instance) -> dict:
         or any(hint in field.name for hint in SECRET_FIELD_HINTS)
     }
     snapshot = {}
-    for name, value in model_to_dict(instance).items():
+    for field in instance._meta.concrete_fields:
+        name = field.name
+        if name in ("created_at", "updated_at", "created"):
+            continue
+        value = field.value_from_object(instance)
         if name in secret_names:
             snapshot[name] = REDACTED if value else ""
         elif isinstance(value, (str, int, bool, float)) or value is None:
