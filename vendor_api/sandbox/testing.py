@@ -67,9 +67,15 @@ class SandboxHandle:
 @contextlib.contextmanager
 def running_sandbox(
     *, seed: int = DEFAULT_SEED, purchase_orders: int = DEMO_PURCHASE_ORDERS,
-    mounts: list[str] | None = None,
+    mounts: list[str] | None = None, validate_responses: bool = True,
 ) -> Iterator[SandboxHandle]:
-    state = SandboxState(seed=seed, purchase_orders=purchase_orders)
+    """A sandbox on a free 127.0.0.1 port for the duration of the block.
+
+    ``validate_responses`` checks every served body against Amazon's models
+    and records problems in ``handle.state.conformance_problems``.
+    """
+    state = SandboxState(seed=seed, purchase_orders=purchase_orders,
+                         validate_responses=validate_responses)
     server = SandboxServer(host="127.0.0.1", port=0, state=state,
                            mounts=mounts if mounts is not None else [])
     server.start()
