@@ -8,6 +8,7 @@ override ``scoped_queryset`` (never ``get_queryset``).
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import exceptions, permissions, status
@@ -168,3 +169,18 @@ def exception_handler(exc, context):
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         response.data["error"]["details"] = {"retry_after_seconds": getattr(exc, "wait", None)}
     return response
+
+
+class TenantAPIKeySchemaExtension(OpenApiAuthenticationExtension):
+    """Documents the key header in the OpenAPI schema."""
+
+    target_class = "acorn.api.TenantAPIKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Per-tenant read-only key: `Api-Key <key>`.",
+        }
