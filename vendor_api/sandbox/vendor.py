@@ -8,6 +8,7 @@ schema validation of the response (problems are recorded for the tests).
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime
 import hashlib
 import json
@@ -128,16 +129,16 @@ class BadRequest(Exception):
     pass
 
 
-def _page_token(*, key: tuple[str, str], fingerprint: str) -> str:
-    raw = json.dumps({"k": list(key), "f": fingerprint}).encode()
+def _page_token(*, key: tuple[datetime.datetime, str], fingerprint: str) -> str:
+    raw = json.dumps({"k": [key[0].isoformat(), key[1]], "f": fingerprint}).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def _read_page_token(token: str, fingerprint: str) -> tuple[str, str]:
+def _read_page_token(token: str, fingerprint: str) -> tuple[datetime.datetime, str]:
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        key = tuple(data["k"])
-    except (ValueError, KeyError, TypeError):
+        key = (datetime.datetime.fromisoformat(data["k"][0]), str(data["k"][1]))
+    except (ValueError, KeyError, TypeError, IndexError):
         raise BadRequest("The nextToken is invalid.") from None
     if data.get("f") != fingerprint:
         raise BadRequest("The nextToken was issued for different request parameters.")
@@ -151,24 +152,30 @@ def _fingerprint(request: SandboxRequest) -> str:
     return hashlib.sha256(json.dumps(stable, default=str).encode()).hexdigest()[:16]
 
 
-def _paginate(request: SandboxRequest, orders: list[SandboxPurchaseOrder], *,
-              sort_key=lambda po: (format_time(po.created), po.number)):
+def _sort_key(po: SandboxPurchaseOrder) -> tuple[datetime.datetime, str]:
+    return (po.created, po.number)
+
+
+def _paginate(request: SandboxRequest, orders: list[SandboxPurchaseOrder]):
     """Sort by creation date, resume after the token's key, cut at limit."""
     descending = request.query_value("sortOrder") == "DESC"
-    orders = sorted(orders, key=sort_key, reverse=descending)
+    orders = sorted(orders, key=_sort_key, reverse=descending)
     fingerprint = _fingerprint(request)
     token = request.query_value("nextToken")
     if token:
         resume_after = _read_page_token(token, fingerprint)
+        keys = [_sort_key(po) for po in orders]
         if descending:
-            orders = [po for po in orders if sort_key(po) < resume_after]
+            # keys descend: skip while key >= resume_after
+            start = len(keys) - bisect.bisect_left(keys[::-1], resume_after)
         else:
-            orders = [po for po in orders if sort_key(po) > resume_after]
+            start = bisect.bisect_right(keys, resume_after)
+        orders = orders[start:]
     limit = int(request.query_value("limit") or 100)
     page = orders[:limit]
     next_token = None
     if len(orders) > limit:
-        next_token = _page_token(key=sort_key(page[-1]), fingerprint=fingerprint)
+        next_token = _page_token(key=_sort_key(page[-1]), fingerprint=fingerprint)
     return page, next_token
 
 
@@ -195,10 +202,22 @@ def _ship_to_address(po: SandboxPurchaseOrder) -> dict:
     }
 
 
+_ORDER_JSON_CACHE: dict[tuple[str, datetime.datetime, str], dict] = {}
+
+
 def order_json(po: SandboxPurchaseOrder, *, include_details: bool = True) -> dict:
-    data = {"purchaseOrderNumber": po.number, "purchaseOrderState": po.state}
+    """A PO as Amazon serialises it; cached per version (20,000-PO pages stay cheap)."""
     if not include_details:
-        return data
+        return {"purchaseOrderNumber": po.number, "purchaseOrderState": po.state}
+    version = (po.number, po.updated, po.state)
+    cached = _ORDER_JSON_CACHE.get(version)
+    if cached is None:
+        cached = _ORDER_JSON_CACHE[version] = _order_json(po)
+    return cached
+
+
+def _order_json(po: SandboxPurchaseOrder) -> dict:
+    data = {"purchaseOrderNumber": po.number, "purchaseOrderState": po.state}
     details = {
         "purchaseOrderDate": format_time(po.created),
         "purchaseOrderStateChangedDate": format_time(po.state_changed or po.created),

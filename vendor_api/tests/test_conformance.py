@@ -29,9 +29,9 @@ from vendor_api.operations.shipments import (
     ShipmentDetail,
     ShippedItem,
     ShippedItemDetails,
+    TransactionType,
     TransportLabel,
     TransportRequest,
-    TransactionType,
 )
 from vendor_api.operations.transactions import Transaction
 from vendor_api.types import Address, ItemQuantity, Money, Party, TaxRegistration
