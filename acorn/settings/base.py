@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "acorn.apps.AcornConfig",
     "vendor_api.apps.VendorApiConfig",
@@ -88,6 +89,17 @@ def database_from_url(url: str) -> dict:
     if config["ENGINE"] == "django.db.backends.postgresql":
         config["ENGINE"] = _POSTGRES_ENGINE
         config["CONN_HEALTH_CHECKS"] = True
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # The demo's web, worker and beat share one file: WAL lets readers
+        # run beside a writer, IMMEDIATE transactions queue writers instead
+        # of failing with "database is locked".
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     return config
 
 
@@ -202,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Docs assets are served from the installed sidecar package, not a CDN.
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Logging --------------------------------------------------------------

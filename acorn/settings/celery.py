@@ -20,6 +20,9 @@ else:
     from pathlib import Path
 
     _folder = Path(_VAR_DIR or Path(__file__).resolve().parent.parent.parent / "var") / "broker"
+    # The transport expects its folders to exist; every process makes sure.
+    for _sub in ("out", "processed"):
+        (_folder / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_folder / "out"),
