@@ -1,1 +1,607 @@
-"""models of the channels app."""
+"""Sales channels: Amazon vendor accounts, SKU mappings, purchase orders,
+acknowledgement plans, submissions, shipments (ASN), sync runs, call log
+and the exceptions work queue.
+
+Stock itself lives in inventory (floor 0); these models point to
+``inventory.Product`` and call inventory's services for holds and moves.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from acorn.fields import EncryptedTextField
+from acorn.models import TenantModel
+from acorn.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+# --- Accounts ---------------------------------------------------------------
+
+
+class Region(models.TextChoices):
+    NA = "NA", _("North America")
+    EU = "EU", _("Europe")
+    FE = "FE", _("Far East")
+
+
+class AccountEnvironment(models.TextChoices):
+    PRODUCTION = "production", _("Amazon production")
+    SANDBOX = "sandbox", _("Amazon sandbox")
+    LOCAL_SANDBOX = "local_sandbox", _("Local ACORN sandbox")
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    REAUTH_NEEDED = "reauth_needed", _("Re-authorization needed")
+    DISABLED = "disabled", _("Disabled")
+
+
+class AckAutoSend(models.TextChoices):
+    NEVER = "never", _("Always review before sending")
+    WHEN_FULLY_AVAILABLE = "fully_available", _("Send automatically when every line is fully accepted")
+    ALWAYS = "always", _("Send every plan automatically")
+
+
+class AmazonVendorAccount(TenantModel):
+    """One Vendor Central account (a vendor group) in one region."""
+
+    name = models.CharField(max_length=100)
+    region = models.CharField(max_length=2, choices=Region.choices)
+    marketplace_id = models.CharField(max_length=20)
+    environment = models.CharField(
+        max_length=20, choices=AccountEnvironment.choices, default=AccountEnvironment.PRODUCTION
+    )
+    # The local sandbox (and tests) point the client here; blank = Amazon.
+    endpoint_override = models.URLField(blank=True)
+    # Vendor codes (selling party ids) this account acknowledges for.
+    vendor_codes = models.JSONField(default=list)
+    # ShipFrom party id and address used in ASNs: {"partyId": ..., "address": {...}}.
+    ship_from = models.JSONField(default=dict, blank=True)
+    lwa_client_id = models.CharField(max_length=200)
+    lwa_client_secret = EncryptedTextField()
+    lwa_refresh_token = EncryptedTextField()
+    # LWA client secrets must be rotated every 180 days; reminders start
+    # SECRET_EXPIRY_REMINDER_DAYS before this date.
+    lwa_client_secret_expires_on = models.DateField(null=True, blank=True)
+    poll_interval_minutes = models.PositiveIntegerField(default=15)
+    ack_auto_send = models.CharField(
+        max_length=20, choices=AckAutoSend.choices, default=AckAutoSend.WHEN_FULLY_AVAILABLE
+    )
+    # Amazon asks for every line within 24 hours of PO creation.
+    ack_deadline_hours = models.PositiveIntegerField(default=24)
+    # Backorders promise inbound stock within this many days.
+    backorder_horizon_days = models.PositiveIntegerField(default=14)
+    status = models.CharField(
+        max_length=20, choices=AccountStatus.choices, default=AccountStatus.ACTIVE
+    )
+    status_detail = models.CharField(max_length=500, blank=True)
+    # PO sync high-water mark: the next sync asks for changes after this,
+    # minus an overlap, so a late write at Amazon is never skipped.
+    po_changed_high_water = models.DateTimeField(null=True, blank=True)
+    po_status_high_water = models.DateTimeField(null=True, blank=True)
+    last_connection_test_at = models.DateTimeField(null=True, blank=True)
+    last_connection_test_ok = models.BooleanField(null=True, blank=True)
+    last_connection_test_detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="amazon_account_unique_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.region})"
+
+
+class Gs1Settings(TenantModel):
+    """GS1 company prefix and the SSCC serial counter of a tenant."""
+
+    company_prefix = models.CharField(max_length=12, help_text=_("GS1 company prefix, 6-12 digits."))
+    extension_digit = models.PositiveSmallIntegerField(default=0)
+    next_serial = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="gs1_settings_one_per_tenant")]
+
+    def __str__(self):
+        return self.company_prefix
+
+
+# --- SKU mapping --------------------------------------------------------------
+
+
+class OrderUnit(models.TextChoices):
+    EACHES = "Eaches", _("Eaches")
+    CASES = "Cases", _("Cases")
+
+
+class SkuMapping(TenantModel):
+    """Account + ASIN / vendor product id <-> our product."""
+
+    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.CASCADE, related_name="mappings")
+    asin = models.CharField(max_length=10)
+    vendor_product_id = models.CharField(max_length=64, blank=True)
+    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+")
+    order_unit = models.CharField(max_length=10, choices=OrderUnit.choices, default=OrderUnit.EACHES)
+    # Units of the product per ordered unit (the case pack when ordered in cases).
+    units_per_order_unit = models.PositiveIntegerField(default=1)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["asin", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "asin"], name="sku_mapping_unique_asin"),
+            models.UniqueConstraint(
+                fields=["tenant", "account", "vendor_product_id"],
+                condition=~Q(vendor_product_id=""),
+                name="sku_mapping_unique_vendor_product",
+            ),
+            models.CheckConstraint(
+                condition=Q(units_per_order_unit__gte=1), name="sku_mapping_units_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.asin} -> {self.product_id}"
+
+
+# --- Observability: call log, sync runs --------------------------------------
+
+
+class ApiCallLog(TenantModel):
+    """What the SP-API client reported for one call (not the bodies)."""
+
+    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.CASCADE, related_name="api_calls")
+    operation = models.CharField(max_length=60)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=100, blank=True, db_index=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    error_code = models.CharField(max_length=100, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "account", "-created_at"], name="api_call_account_recent"),
+            models.Index(fields=["tenant", "operation", "-created_at"], name="api_call_operation_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.operation} {self.status_code} {self.request_id}"
+
+
+class SyncKind(models.TextChoices):
+    PURCHASE_ORDERS = "purchase_orders", _("Purchase orders")
+    PURCHASE_ORDER_STATUS = "purchase_order_status", _("Purchase order status")
+    TRANSACTIONS = "transactions", _("Submission status")
+    FORECAST_REPORT = "forecast_report", _("Forecast report")
+    SALES_REPORT = "sales_report", _("Sales report")
+    CONNECTION_TEST = "connection_test", _("Connection test")
+
+
+class SyncStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class SyncRun(TenantModel):
+    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=30, choices=SyncKind.choices)
+    status = models.CharField(max_length=10, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    # e.g. {"pages": 3, "orders_seen": 250, "created": 10, "changed": 2, "unchanged": 238}
+    counts = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "account", "kind", "-started_at"], name="sync_run_recent")]
+
+    def __str__(self):
+        return f"{self.kind} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# --- Purchase orders ------------------------------------------------------------
+
+
+class PurchaseOrderState(models.TextChoices):
+    NEW = "New", _("New")
+    ACKNOWLEDGED = "Acknowledged", _("Acknowledged")
+    CLOSED = "Closed", _("Closed")
+
+
+class AckStatus(models.TextChoices):
+    """Where our acknowledgement of a PO stands (Amazon's state is apart)."""
+
+    PENDING = "pending", _("Not planned yet")
+    BLOCKED = "blocked", _("Blocked (unmapped lines)")
+    REVIEW = "review", _("Waiting for review")
+    QUEUED = "queued", _("Queued for sending")
+    SUBMITTED = "submitted", _("Sent, waiting for Amazon")
+    ACCEPTED = "accepted", _("Accepted by Amazon")
+    FAILED = "failed", _("Rejected by Amazon")
+    NOT_NEEDED = "not_needed", _("Not needed")
+
+
+class PurchaseOrder(TenantModel):
+    account = models.ForeignKey(
+        AmazonVendorAccount, on_delete=models.PROTECT, related_name="purchase_orders"
+    )
+    number = models.CharField(max_length=20)
+    state = models.CharField(max_length=20, choices=PurchaseOrderState.choices)
+    order_type = models.CharField(max_length=40, blank=True)
+    ordered_at = models.DateTimeField()
+    # Present only when Amazon changed the PO after issuing it.
+    amazon_changed_at = models.DateTimeField(null=True, blank=True)
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    ship_window_start = models.DateTimeField(null=True, blank=True)
+    ship_window_end = models.DateTimeField(null=True, blank=True)
+    delivery_window_start = models.DateTimeField(null=True, blank=True)
+    delivery_window_end = models.DateTimeField(null=True, blank=True)
+    selling_party_id = models.CharField(max_length=20, blank=True)
+    ship_to_party_id = models.CharField(max_length=20, blank=True, db_index=True)
+    ship_to = models.JSONField(default=dict, blank=True)
+    bill_to = models.JSONField(default=dict, blank=True)
+    buying_party = models.JSONField(default=dict, blank=True)
+    payment_method = models.CharField(max_length=20, blank=True)
+    deal_code = models.CharField(max_length=60, blank=True)
+    import_details = models.JSONField(default=dict, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    total_cost = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, default=0
+    )
+    # SHA-256 of the canonical order JSON: an unchanged re-sync writes nothing.
+    content_hash = models.CharField(max_length=64)
+    # From getPurchaseOrdersStatus.
+    amazon_status = models.CharField(max_length=10, blank=True)
+    amazon_status_updated_at = models.DateTimeField(null=True, blank=True)
+    ack_status = models.CharField(max_length=20, choices=AckStatus.choices, default=AckStatus.PENDING)
+    ack_deadline_at = models.DateTimeField()
+    ack_version = models.PositiveIntegerField(default=0)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    has_unmapped_lines = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-ordered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account", "number"], name="po_unique_number"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "state", "-ordered_at"], name="po_state_recent"),
+            models.Index(fields=["tenant", "ack_status", "ack_deadline_at"], name="po_ack_deadline"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class LineDecision(models.TextChoices):
+    ACCEPT = "Accepted", _("Accept")
+    BACKORDER = "Backordered", _("Backorder")
+    REJECT = "Rejected", _("Reject")
+
+
+class RejectionReason(models.TextChoices):
+    TEMPORARILY_UNAVAILABLE = "TemporarilyUnavailable", _("Temporarily unavailable")
+    INVALID_PRODUCT_IDENTIFIER = "InvalidProductIdentifier", _("Invalid product identifier")
+    OBSOLETE_PRODUCT = "ObsoleteProduct", _("Obsolete product")
+
+
+class PurchaseOrderLine(TenantModel):
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    item_sequence_number = models.CharField(max_length=10)
+    asin = models.CharField(max_length=10, blank=True)
+    vendor_product_id = models.CharField(max_length=64, blank=True)
+    ordered_quantity = models.PositiveIntegerField()
+    order_unit = models.CharField(max_length=10, choices=OrderUnit.choices, default=OrderUnit.EACHES)
+    unit_size = models.PositiveIntegerField(default=1)
+    is_backorder_allowed = models.BooleanField(default=False)
+    net_cost = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, blank=True
+    )
+    list_price = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, blank=True
+    )
+    currency = models.CharField(max_length=3, blank=True)
+    # Resolved through SkuMapping; null = an unmapped line (an exception).
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    units_per_order_unit = models.PositiveIntegerField(default=1)
+    # The planned acknowledgement (ops may edit within the rules).
+    planned_accept = models.PositiveIntegerField(default=0)
+    planned_backorder = models.PositiveIntegerField(default=0)
+    planned_reject = models.PositiveIntegerField(default=0)
+    rejection_reason = models.CharField(max_length=30, choices=RejectionReason.choices, blank=True)
+    scheduled_ship_date = models.DateField(null=True, blank=True)
+    scheduled_delivery_date = models.DateField(null=True, blank=True)
+    plan_note = models.CharField(max_length=300, blank=True)
+    # From getPurchaseOrdersStatus.
+    amazon_accepted_quantity = models.PositiveIntegerField(null=True, blank=True)
+    amazon_rejected_quantity = models.PositiveIntegerField(null=True, blank=True)
+    cancelled_quantity = models.PositiveIntegerField(default=0)
+    received_quantity = models.PositiveIntegerField(null=True, blank=True)
+    receive_status = models.CharField(max_length=30, blank=True)
+    last_received_at = models.DateTimeField(null=True, blank=True)
+    shipped_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["purchase_order_id", "item_sequence_number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "purchase_order", "item_sequence_number"], name="po_line_unique_seq"
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_accept__gte=0) & Q(planned_backorder__gte=0) & Q(planned_reject__gte=0),
+                name="po_line_plan_non_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.purchase_order_id}/{self.item_sequence_number}"
+
+    @property
+    def planned_total(self) -> int:
+        return self.planned_accept + self.planned_backorder + self.planned_reject
+
+
+class PurchaseOrderEventKind(models.TextChoices):
+    CREATED = "created", _("Received from Amazon")
+    CHANGED = "changed", _("Changed by Amazon")
+    CANCELLED = "cancelled", _("Cancelled by Amazon")
+    STATE_CHANGED = "state_changed", _("State changed")
+    LINE_UNMAPPED = "line_unmapped", _("Line not mapped")
+    PLANNED = "planned", _("Acknowledgement planned")
+    PLAN_EDITED = "plan_edited", _("Acknowledgement edited")
+    ACK_SENT = "ack_sent", _("Acknowledgement sent")
+    ACK_ACCEPTED = "ack_accepted", _("Acknowledgement accepted")
+    ACK_FAILED = "ack_failed", _("Acknowledgement failed")
+    SHIPPED = "shipped", _("Shipped")
+    RECEIVED = "received", _("Received by Amazon")
+    SHORTAGE = "shortage", _("Received short")
+
+
+class PurchaseOrderEvent(TenantModel):
+    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=PurchaseOrderEventKind.choices)
+    # Deterministic per fact (e.g. "changed:2026-11-29T10:00:00Z"): replays
+    # and concurrent syncs cannot record one fact twice.
+    dedupe_key = models.CharField(max_length=200)
+    occurred_at = models.DateTimeField()
+    detail = models.JSONField(default=dict, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "purchase_order", "dedupe_key"], name="po_event_unique_fact"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.purchase_order_id} {self.kind}"
+
+
+# --- Submissions (every POST to Amazon) ---------------------------------------
+
+
+class DocumentType(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+    SHIPMENT_CONFIRMATION = "shipment_confirmation", _("Shipment confirmation (ASN)")
+    INVOICE = "invoice", _("Invoice")
+
+
+class SubmissionStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    PROCESSING = "processing", _("Processing at Amazon")
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+    STALE = "stale", _("Stale (still processing)")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("Outcome unknown")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Submission(TenantModel):
+    """One version of one business document sent to Amazon, tracked to a
+    final state. (tenant, account, type, document, version) is unique, so
+    the same version is never submitted twice."""
+
+    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.PROTECT, related_name="submissions")
+    document_type = models.CharField(max_length=30, choices=DocumentType.choices)
+    document_ref = models.CharField(max_length=100)
+    document_version = models.PositiveIntegerField(default=1)
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED)
+    transaction_id = models.CharField(max_length=100, blank=True, db_index=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    status_detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "account", "document_type", "document_ref", "document_version"],
+                name="submission_unique_document_version",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status", "sent_at"], name="submission_open")]
+
+    def __str__(self):
+        return f"{self.document_type} {self.document_ref} v{self.document_version} {self.status}"
+
+
+# --- Shipments / ASN ------------------------------------------------------------
+
+
+class ShipmentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SHIPPED = "shipped", _("Shipped")
+    CONFIRMED = "confirmed", _("ASN accepted")
+    FAILED = "failed", _("ASN rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Shipment(TenantModel):
+    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.PROTECT, related_name="shipments")
+    # The ASN's shipmentIdentifier: unique, never reused within 365 days.
+    shipment_identifier = models.CharField(max_length=64)
+    ship_to_party_id = models.CharField(max_length=20)
+    ship_from = models.JSONField(default=dict, blank=True)
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.DRAFT)
+    shipment_type = models.CharField(max_length=30, default="SmallParcel")
+    shipment_structure = models.CharField(max_length=40, default="LooseAssortmentCase")
+    carrier_scac = models.CharField(max_length=10, blank=True)
+    bill_of_lading_number = models.CharField(max_length=40, blank=True)
+    carrier_reference_number = models.CharField(max_length=40, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    estimated_delivery_at = models.DateTimeField(null=True, blank=True)
+    asn_version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "account", "shipment_identifier"], name="shipment_unique_identifier"
+            ),
+        ]
+
+    def __str__(self):
+        return self.shipment_identifier
+
+
+class ShipmentItem(TenantModel):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="items")
+    po_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="shipment_items")
+    item_sequence_number = models.PositiveIntegerField()
+    quantity = models.PositiveIntegerField()
+    lot_number = models.CharField(max_length=64, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
+    country_of_origin = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        ordering = ["shipment_id", "item_sequence_number", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "shipment", "item_sequence_number"], name="shipment_item_unique_seq"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="shipment_item_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.shipment_id}/{self.item_sequence_number}"
+
+
+class Carton(TenantModel):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="cartons")
+    sequence_number = models.PositiveIntegerField()
+    sscc = models.CharField(max_length=18)
+    weight_kg = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    length_cm = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    width_cm = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    tracking_number = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["shipment_id", "sequence_number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "sscc"], name="carton_unique_sscc"),
+            models.UniqueConstraint(
+                fields=["tenant", "shipment", "sequence_number"], name="carton_unique_sequence"
+            ),
+        ]
+
+    def __str__(self):
+        return self.sscc
+
+
+class CartonItem(TenantModel):
+    carton = models.ForeignKey(Carton, on_delete=models.CASCADE, related_name="contents")
+    shipment_item = models.ForeignKey(ShipmentItem, on_delete=models.CASCADE, related_name="carton_items")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["carton_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "carton", "shipment_item"], name="carton_item_unique"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="carton_item_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.carton_id}: {self.quantity}"
+
+
+# --- The exceptions work queue ----------------------------------------------------
+
+
+class ExceptionKind(models.TextChoices):
+    UNMAPPED_LINE = "unmapped_line", _("PO line without SKU mapping")
+    ACK_DEADLINE = "ack_deadline", _("Acknowledgement deadline near")
+    SUBMISSION_FAILED = "submission_failed", _("Submission rejected by Amazon")
+    SUBMISSION_STALE = "submission_stale", _("Submission stuck in processing")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("Submission outcome unknown")
+    REAUTH_NEEDED = "reauth_needed", _("Amazon account needs re-authorization")
+    SECRET_EXPIRING = "secret_expiring", _("LWA client secret expires soon")
+    SYNC_FAILED = "sync_failed", _("Sync failed")
+    SHORTAGE = "shortage", _("Amazon received less than shipped")
+
+
+class ExceptionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class ChannelException(TenantModel):
+    """An item in the ops work queue. One open row per (kind, subject)."""
+
+    account = models.ForeignKey(
+        AmazonVendorAccount, on_delete=models.CASCADE, related_name="exceptions"
+    )
+    kind = models.CharField(max_length=30, choices=ExceptionKind.choices)
+    status = models.CharField(max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN)
+    # What the exception is about, e.g. "po:123/line:2" or "submission:9".
+    subject_key = models.CharField(max_length=200)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, null=True, blank=True, related_name="exceptions"
+    )
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, null=True, blank=True, related_name="exceptions"
+    )
+    message = models.CharField(max_length=500)
+    detail = models.JSONField(default=dict, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "subject_key"],
+                condition=Q(status="open"),
+                name="channel_exception_one_open",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.subject_key}"

@@ -21,7 +21,7 @@ else:
 
     _folder = Path(_VAR_DIR or Path(__file__).resolve().parent.parent.parent / "var") / "broker"
     # The transport expects its folders to exist; every process makes sure.
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_folder / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -29,6 +29,8 @@ else:
         "data_folder_out": str(_folder / "out"),
         "processed_folder": str(_folder / "processed"),
         "store_processed": False,
+        # Broadcast/control messages; kombu's default is ./control.
+        "control_folder": str(_folder / "control"),
     }
 
 CELERY_TASK_DEFAULT_QUEUE = "default"
