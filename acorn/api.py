@@ -8,9 +8,9 @@ override ``scoped_queryset`` (never ``get_queryset``).
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.pagination import CursorPagination

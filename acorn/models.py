@@ -144,7 +144,9 @@ class AuditEntry(TenantModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "-created_at", "-id"], name="audit_tenant_recent")]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at", "-id"], name="audit_tenant_recent")
+        ]
         verbose_name_plural = "audit entries"
 
     def __str__(self):

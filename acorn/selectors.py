@@ -27,7 +27,9 @@ def membership_get(*, user, tenant_slug: str) -> Membership | None:
 
 
 def membership_list(*, tenant: Tenant) -> QuerySet[Membership]:
-    return Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__username")
+    return (
+        Membership.objects.filter(tenant=tenant).select_related("user").order_by("user__username")
+    )
 
 
 def audit_entry_list(*, tenant: Tenant, filters: dict | None = None) -> QuerySet[AuditEntry]:

@@ -123,15 +123,21 @@ def membership_set(*, tenant: Tenant, user, role: str, actor=None) -> Membership
             membership.full_clean()
             membership.save()
             audit_record(
-                actor=actor, action=AuditAction.CREATE, instance=membership,
-                after=audit_snapshot(membership), summary=f"{user} joined as {role}",
+                actor=actor,
+                action=AuditAction.CREATE,
+                instance=membership,
+                after=audit_snapshot(membership),
+                summary=f"{user} joined as {role}",
             )
         elif membership.role != role:
             before = audit_snapshot(membership)
             model_update(instance=membership, fields=["role"], data={"role": role})
             audit_record(
-                actor=actor, action=AuditAction.UPDATE, instance=membership,
-                before=before, after=audit_snapshot(membership),
+                actor=actor,
+                action=AuditAction.UPDATE,
+                instance=membership,
+                before=before,
+                after=audit_snapshot(membership),
             )
     return membership
 
@@ -156,11 +162,16 @@ def api_key_create(
     """Create a key; the plaintext is returned once and never stored."""
     scopes = scopes or ["read"]
     api_key, plaintext = TenantAPIKey.objects.create_key(
-        name=name, tenant=tenant, scopes=scopes, created_by=actor if getattr(actor, "pk", None) else None
+        name=name,
+        tenant=tenant,
+        scopes=scopes,
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     with tenant_scope(tenant):
         audit_record(
-            actor=actor, action=AuditAction.CREATE, instance=api_key,
+            actor=actor,
+            action=AuditAction.CREATE,
+            instance=api_key,
             object_repr=f"{api_key.name} ({api_key.prefix})",
             after={"name": name, "prefix": api_key.prefix, "scopes": scopes},
             summary="API key created",
@@ -180,8 +191,12 @@ def api_key_revoke(*, tenant: Tenant, api_key_id: int, actor=None) -> TenantAPIK
         api_key.save(update_fields=["revoked", "updated_at"])
         with tenant_scope(tenant):
             audit_record(
-                actor=actor, action=AuditAction.ACTION, instance=api_key,
+                actor=actor,
+                action=AuditAction.ACTION,
+                instance=api_key,
                 object_repr=f"{api_key.name} ({api_key.prefix})",
-                before={"revoked": False}, after={"revoked": True}, summary="API key revoked",
+                before={"revoked": False},
+                after={"revoked": True},
+                summary="API key revoked",
             )
     return api_key

@@ -83,7 +83,11 @@ class TenantViewMixin(LoginRequiredMixin):
         membership = selectors.membership_get(user=request.user, tenant_slug=kwargs["tenant_slug"])
         if membership is None:
             raise Http404("No such tenant.")
-        needed = self.action_role if request.method not in ("GET", "HEAD", "OPTIONS") else self.required_role
+        needed = (
+            self.action_role
+            if request.method not in ("GET", "HEAD", "OPTIONS")
+            else self.required_role
+        )
         if not membership.allows(needed):
             raise PermissionDenied("Your role does not allow this.")
         request.membership = membership
@@ -112,7 +116,9 @@ class TenantHomeView(TenantViewMixin, View):
     def get(self, request, tenant_slug):
         from acorn.overview import overview_cards
 
-        return render(request, "acorn/tenant_home.html", {"cards": overview_cards(tenant=self.tenant)})
+        return render(
+            request, "acorn/tenant_home.html", {"cards": overview_cards(tenant=self.tenant)}
+        )
 
 
 class AuditLogView(TenantViewMixin, View):
@@ -124,7 +130,11 @@ class AuditLogView(TenantViewMixin, View):
         return render(
             request,
             "acorn/audit_log.html",
-            {"page": self.paginate(request, entries), "filters": filters, "actions": AuditAction.choices},
+            {
+                "page": self.paginate(request, entries),
+                "filters": filters,
+                "actions": AuditAction.choices,
+            },
         )
 
 
@@ -138,20 +148,27 @@ class MemberListView(TenantViewMixin, View):
 
     def get(self, request, tenant_slug):
         members = selectors.membership_list(tenant=self.tenant)
-        return render(request, "acorn/member_list.html", {"members": members, "roles": Role.choices})
+        return render(
+            request, "acorn/member_list.html", {"members": members, "roles": Role.choices}
+        )
 
     def post(self, request, tenant_slug):
         form = self.RoleForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("Choose a valid role."))
             return redirect("member_list", tenant_slug=tenant_slug)
-        membership = selectors.membership_list(tenant=self.tenant).filter(
-            pk=form.cleaned_data["membership_id"]
-        ).first()
+        membership = (
+            selectors.membership_list(tenant=self.tenant)
+            .filter(pk=form.cleaned_data["membership_id"])
+            .first()
+        )
         if membership is None:
             raise Http404("No such member.")
         services.membership_set(
-            tenant=self.tenant, user=membership.user, role=form.cleaned_data["role"], actor=request.user
+            tenant=self.tenant,
+            user=membership.user,
+            role=form.cleaned_data["role"],
+            actor=request.user,
         )
         messages.success(request, _("Role updated."))
         return redirect("member_list", tenant_slug=tenant_slug)

@@ -39,7 +39,10 @@ class AccountStatus(models.TextChoices):
 
 class AckAutoSend(models.TextChoices):
     NEVER = "never", _("Always review before sending")
-    WHEN_FULLY_AVAILABLE = "fully_available", _("Send automatically when every line is fully accepted")
+    WHEN_FULLY_AVAILABLE = (
+        "fully_available",
+        _("Send automatically when every line is fully accepted"),
+    )
     ALWAYS = "always", _("Send every plan automatically")
 
 
@@ -97,13 +100,17 @@ class AmazonVendorAccount(TenantModel):
 class Gs1Settings(TenantModel):
     """GS1 company prefix and the SSCC serial counter of a tenant."""
 
-    company_prefix = models.CharField(max_length=12, help_text=_("GS1 company prefix, 6-12 digits."))
+    company_prefix = models.CharField(
+        max_length=12, help_text=_("GS1 company prefix, 6-12 digits.")
+    )
     extension_digit = models.PositiveSmallIntegerField(default=0)
     next_serial = models.PositiveBigIntegerField(default=1)
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["tenant"], name="gs1_settings_one_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="gs1_settings_one_per_tenant")
+        ]
 
     def __str__(self):
         return self.company_prefix
@@ -120,11 +127,15 @@ class OrderUnit(models.TextChoices):
 class SkuMapping(TenantModel):
     """Account + ASIN / vendor product id <-> our product."""
 
-    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.CASCADE, related_name="mappings")
+    account = models.ForeignKey(
+        AmazonVendorAccount, on_delete=models.CASCADE, related_name="mappings"
+    )
     asin = models.CharField(max_length=10)
     vendor_product_id = models.CharField(max_length=64, blank=True)
     product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+")
-    order_unit = models.CharField(max_length=10, choices=OrderUnit.choices, default=OrderUnit.EACHES)
+    order_unit = models.CharField(
+        max_length=10, choices=OrderUnit.choices, default=OrderUnit.EACHES
+    )
     # Units of the product per ordered unit (the case pack when ordered in cases).
     units_per_order_unit = models.PositiveIntegerField(default=1)
     is_active = models.BooleanField(default=True)
@@ -132,7 +143,9 @@ class SkuMapping(TenantModel):
     class Meta:
         ordering = ["asin", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "account", "asin"], name="sku_mapping_unique_asin"),
+            models.UniqueConstraint(
+                fields=["tenant", "account", "asin"], name="sku_mapping_unique_asin"
+            ),
             models.UniqueConstraint(
                 fields=["tenant", "account", "vendor_product_id"],
                 condition=~Q(vendor_product_id=""),
@@ -153,7 +166,9 @@ class SkuMapping(TenantModel):
 class ApiCallLog(TenantModel):
     """What the SP-API client reported for one call (not the bodies)."""
 
-    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.CASCADE, related_name="api_calls")
+    account = models.ForeignKey(
+        AmazonVendorAccount, on_delete=models.CASCADE, related_name="api_calls"
+    )
     operation = models.CharField(max_length=60)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=300)
@@ -167,8 +182,12 @@ class ApiCallLog(TenantModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["tenant", "account", "-created_at"], name="api_call_account_recent"),
-            models.Index(fields=["tenant", "operation", "-created_at"], name="api_call_operation_recent"),
+            models.Index(
+                fields=["tenant", "account", "-created_at"], name="api_call_account_recent"
+            ),
+            models.Index(
+                fields=["tenant", "operation", "-created_at"], name="api_call_operation_recent"
+            ),
         ]
 
     def __str__(self):
@@ -191,7 +210,9 @@ class SyncStatus(models.TextChoices):
 
 
 class SyncRun(TenantModel):
-    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.CASCADE, related_name="sync_runs")
+    account = models.ForeignKey(
+        AmazonVendorAccount, on_delete=models.CASCADE, related_name="sync_runs"
+    )
     kind = models.CharField(max_length=30, choices=SyncKind.choices)
     status = models.CharField(max_length=10, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
     started_at = models.DateTimeField()
@@ -206,7 +227,11 @@ class SyncRun(TenantModel):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "account", "kind", "-started_at"], name="sync_run_recent")]
+        indexes = [
+            models.Index(
+                fields=["tenant", "account", "kind", "-started_at"], name="sync_run_recent"
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
@@ -266,7 +291,9 @@ class PurchaseOrder(TenantModel):
     # From getPurchaseOrdersStatus.
     amazon_status = models.CharField(max_length=10, blank=True)
     amazon_status_updated_at = models.DateTimeField(null=True, blank=True)
-    ack_status = models.CharField(max_length=20, choices=AckStatus.choices, default=AckStatus.PENDING)
+    ack_status = models.CharField(
+        max_length=20, choices=AckStatus.choices, default=AckStatus.PENDING
+    )
     ack_deadline_at = models.DateTimeField()
     ack_version = models.PositiveIntegerField(default=0)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -275,11 +302,15 @@ class PurchaseOrder(TenantModel):
     class Meta:
         ordering = ["-ordered_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "account", "number"], name="po_unique_number"),
+            models.UniqueConstraint(
+                fields=["tenant", "account", "number"], name="po_unique_number"
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "state", "-ordered_at"], name="po_state_recent"),
-            models.Index(fields=["tenant", "ack_status", "ack_deadline_at"], name="po_ack_deadline"),
+            models.Index(
+                fields=["tenant", "ack_status", "ack_deadline_at"], name="po_ack_deadline"
+            ),
         ]
 
     def __str__(self):
@@ -299,12 +330,16 @@ class RejectionReason(models.TextChoices):
 
 
 class PurchaseOrderLine(TenantModel):
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines"
+    )
     item_sequence_number = models.CharField(max_length=10)
     asin = models.CharField(max_length=10, blank=True)
     vendor_product_id = models.CharField(max_length=64, blank=True)
     ordered_quantity = models.PositiveIntegerField()
-    order_unit = models.CharField(max_length=10, choices=OrderUnit.choices, default=OrderUnit.EACHES)
+    order_unit = models.CharField(
+        max_length=10, choices=OrderUnit.choices, default=OrderUnit.EACHES
+    )
     unit_size = models.PositiveIntegerField(default=1)
     is_backorder_allowed = models.BooleanField(default=False)
     net_cost = models.DecimalField(
@@ -340,10 +375,13 @@ class PurchaseOrderLine(TenantModel):
         ordering = ["purchase_order_id", "item_sequence_number", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "purchase_order", "item_sequence_number"], name="po_line_unique_seq"
+                fields=["tenant", "purchase_order", "item_sequence_number"],
+                name="po_line_unique_seq",
             ),
             models.CheckConstraint(
-                condition=Q(planned_accept__gte=0) & Q(planned_backorder__gte=0) & Q(planned_reject__gte=0),
+                condition=Q(planned_accept__gte=0)
+                & Q(planned_backorder__gte=0)
+                & Q(planned_reject__gte=0),
                 name="po_line_plan_non_negative",
             ),
         ]
@@ -373,7 +411,9 @@ class PurchaseOrderEventKind(models.TextChoices):
 
 
 class PurchaseOrderEvent(TenantModel):
-    purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="events")
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="events"
+    )
     kind = models.CharField(max_length=20, choices=PurchaseOrderEventKind.choices)
     # Deterministic per fact (e.g. "changed:2026-11-29T10:00:00Z"): replays
     # and concurrent syncs cannot record one fact twice.
@@ -420,12 +460,16 @@ class Submission(TenantModel):
     final state. (tenant, account, type, document, version) is unique, so
     the same version is never submitted twice."""
 
-    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.PROTECT, related_name="submissions")
+    account = models.ForeignKey(
+        AmazonVendorAccount, on_delete=models.PROTECT, related_name="submissions"
+    )
     document_type = models.CharField(max_length=30, choices=DocumentType.choices)
     document_ref = models.CharField(max_length=100)
     document_version = models.PositiveIntegerField(default=1)
     payload = models.JSONField()
-    status = models.CharField(max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED)
+    status = models.CharField(
+        max_length=20, choices=SubmissionStatus.choices, default=SubmissionStatus.QUEUED
+    )
     transaction_id = models.CharField(max_length=100, blank=True, db_index=True)
     request_id = models.CharField(max_length=100, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
@@ -461,13 +505,17 @@ class ShipmentStatus(models.TextChoices):
 
 
 class Shipment(TenantModel):
-    account = models.ForeignKey(AmazonVendorAccount, on_delete=models.PROTECT, related_name="shipments")
+    account = models.ForeignKey(
+        AmazonVendorAccount, on_delete=models.PROTECT, related_name="shipments"
+    )
     # The ASN's shipmentIdentifier: unique, never reused within 365 days.
     shipment_identifier = models.CharField(max_length=64)
     ship_to_party_id = models.CharField(max_length=20)
     ship_from = models.JSONField(default=dict, blank=True)
     warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.DRAFT)
+    status = models.CharField(
+        max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.DRAFT
+    )
     shipment_type = models.CharField(max_length=30, default="SmallParcel")
     shipment_structure = models.CharField(max_length=40, default="LooseAssortmentCase")
     carrier_scac = models.CharField(max_length=10, blank=True)
@@ -481,7 +529,8 @@ class Shipment(TenantModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "account", "shipment_identifier"], name="shipment_unique_identifier"
+                fields=["tenant", "account", "shipment_identifier"],
+                name="shipment_unique_identifier",
             ),
         ]
 
@@ -491,7 +540,9 @@ class Shipment(TenantModel):
 
 class ShipmentItem(TenantModel):
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="items")
-    po_line = models.ForeignKey(PurchaseOrderLine, on_delete=models.PROTECT, related_name="shipment_items")
+    po_line = models.ForeignKey(
+        PurchaseOrderLine, on_delete=models.PROTECT, related_name="shipment_items"
+    )
     item_sequence_number = models.PositiveIntegerField()
     quantity = models.PositiveIntegerField()
     lot_number = models.CharField(max_length=64, blank=True)
@@ -502,9 +553,12 @@ class ShipmentItem(TenantModel):
         ordering = ["shipment_id", "item_sequence_number", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "shipment", "item_sequence_number"], name="shipment_item_unique_seq"
+                fields=["tenant", "shipment", "item_sequence_number"],
+                name="shipment_item_unique_seq",
             ),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="shipment_item_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="shipment_item_quantity_positive"
+            ),
         ]
 
     def __str__(self):
@@ -536,7 +590,9 @@ class Carton(TenantModel):
 
 class CartonItem(TenantModel):
     carton = models.ForeignKey(Carton, on_delete=models.CASCADE, related_name="contents")
-    shipment_item = models.ForeignKey(ShipmentItem, on_delete=models.CASCADE, related_name="carton_items")
+    shipment_item = models.ForeignKey(
+        ShipmentItem, on_delete=models.CASCADE, related_name="carton_items"
+    )
     quantity = models.PositiveIntegerField()
 
     class Meta:
@@ -545,7 +601,9 @@ class CartonItem(TenantModel):
             models.UniqueConstraint(
                 fields=["tenant", "carton", "shipment_item"], name="carton_item_unique"
             ),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="carton_item_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="carton_item_quantity_positive"
+            ),
         ]
 
     def __str__(self):
@@ -579,7 +637,9 @@ class ChannelException(TenantModel):
         AmazonVendorAccount, on_delete=models.CASCADE, related_name="exceptions"
     )
     kind = models.CharField(max_length=30, choices=ExceptionKind.choices)
-    status = models.CharField(max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN)
+    status = models.CharField(
+        max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN
+    )
     # What the exception is about, e.g. "po:123/line:2" or "submission:9".
     subject_key = models.CharField(max_length=200)
     purchase_order = models.ForeignKey(

@@ -40,11 +40,15 @@ def bootstrap(*, app_url: str, owner_url: str, superuser_url: str) -> None:
     with psycopg.connect(superuser_url, autocommit=True) as connection:
         with connection.cursor() as cursor:
             _ensure_role(
-                cursor, owner["USER"], owner.get("PASSWORD"),
+                cursor,
+                owner["USER"],
+                owner.get("PASSWORD"),
                 "LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOBYPASSRLS",
             )
             _ensure_role(
-                cursor, app["USER"], app.get("PASSWORD"),
+                cursor,
+                app["USER"],
+                app.get("PASSWORD"),
                 "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT",
             )
             for database in {app["NAME"], owner["NAME"]}:
