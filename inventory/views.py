@@ -1,1 +1,406 @@
-"""views of the inventory app."""
+"""Dashboard pages: stock, products, adjustments, imports, purchase plan."""
+
+from __future__ import annotations
+
+import uuid
+
+import tablib
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from acorn.exceptions import ApplicationError
+from acorn.models import AuditAction, Role
+from acorn.services import audit_record, audit_snapshot
+from acorn.views import TenantViewMixin
+from inventory import selectors, services
+from inventory.models import HoldKind, HoldStatus, PlanStatus
+
+CHANNELS = ("amazon_vendor", "web_store")
+
+
+def _export(dataset: tablib.Dataset, name: str, file_format: str) -> HttpResponse:
+    if file_format == "xlsx":
+        response = HttpResponse(
+            dataset.export("xlsx"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        file_format = "csv"
+        response = HttpResponse(dataset.export("csv"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response
+
+
+class StockFilterForm(forms.Form):
+    q = forms.CharField(required=False, label=_("Search"))
+    state = forms.ChoiceField(
+        required=False, label=_("State"),
+        choices=[("", _("Any")), ("in", _("In stock")), ("out", _("Out of stock")),
+                 ("held", _("Held or reserved"))],
+    )
+    warehouse = forms.CharField(required=False, label=_("Warehouse"))
+    supplier = forms.CharField(required=False, label=_("Supplier"))
+
+
+class StockListView(TenantViewMixin, View):
+    def get(self, request, tenant_slug):
+        form = StockFilterForm(request.GET)
+        filters = form.cleaned_data if form.is_valid() else {}
+        page = self.paginate(
+            request, selectors.stock_level_list(tenant=self.tenant, filters=filters)
+        )
+        ids = [level.product_id for level in page]
+        atp = {
+            channel: selectors.atp_for_products(
+                tenant=self.tenant, channel=channel, product_ids=ids
+            )
+            for channel in CHANNELS
+        }
+        rows = [
+            {"level": level, "amazon": atp["amazon_vendor"].get(level.product_id),
+             "store": atp["web_store"].get(level.product_id)}
+            for level in page
+        ]
+        return render(request, "inventory/stock_list.html", {
+            "form": form, "page": page, "rows": rows,
+            "warehouses": selectors.warehouse_list(tenant=self.tenant),
+        })
+
+
+class ProductForm(forms.Form):
+    sku = forms.CharField(max_length=64, label=_("SKU"))
+    name = forms.CharField(max_length=300, label=_("Name"))
+    gtin = forms.CharField(max_length=14, required=False, label=_("GTIN / EAN / UPC"))
+    asin = forms.CharField(max_length=10, required=False, label=_("ASIN"))
+    case_pack = forms.IntegerField(min_value=1, initial=1, label=_("Case pack"))
+    safety_stock = forms.IntegerField(min_value=0, initial=0, label=_("Safety stock"))
+    is_lot_tracked = forms.BooleanField(required=False, label=_("Lot-tracked"))
+
+
+class ProductListView(TenantViewMixin, View):
+    def get(self, request, tenant_slug, form=None):
+        filters = {"q": request.GET.get("q", "")}
+        page = self.paginate(request, selectors.product_list(tenant=self.tenant, filters=filters))
+        return render(request, "inventory/product_list.html", {
+            "page": page, "filters": filters, "form": form or ProductForm(),
+        })
+
+    def post(self, request, tenant_slug):
+        form = ProductForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, tenant_slug, form=form)
+        try:
+            product = services.product_create(tenant=self.tenant, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, "; ".join(exc.messages))
+            return self.get(request, tenant_slug, form=form)
+        audit_record(actor=request.user, action=AuditAction.CREATE, instance=product,
+                     after=audit_snapshot(product), summary="Product created")
+        messages.success(request, _("Product created."))
+        return redirect("inventory:product_detail", tenant_slug=tenant_slug, product_id=product.pk)
+
+
+class MovementForm(forms.Form):
+    warehouse = forms.CharField(label=_("Warehouse"))
+    quantity = forms.IntegerField(label=_("Quantity"))
+    lot_number = forms.CharField(required=False, label=_("Lot"))
+    reason = forms.CharField(max_length=300, required=False, label=_("Reason"))
+    # A hidden key generated with the form makes a double submit harmless.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class HoldForm(forms.Form):
+    quantity = forms.IntegerField(min_value=1, label=_("Quantity"))
+    note = forms.CharField(max_length=300, label=_("Reason"))
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class ProductDetailView(TenantViewMixin, View):
+    def get(self, request, tenant_slug, product_id):
+        product = selectors.product_get(tenant=self.tenant, product_id=product_id)
+        if product is None:
+            raise Http404("No such product.")
+        atp = [
+            (channel, selectors.atp_get(tenant=self.tenant, channel=channel, product_id=product.pk))
+            for channel in CHANNELS
+        ]
+        key = uuid.uuid4().hex
+        return render(request, "inventory/product_detail.html", {
+            "product": product,
+            "level": selectors.stock_level_get(tenant=self.tenant, product_id=product.pk),
+            "balances": selectors.stock_balance_list(tenant=self.tenant, product_id=product.pk),
+            "movements": selectors.movement_list(
+                tenant=self.tenant, filters={"product_id": product.pk}
+            )[:50],
+            "hold_lines": selectors.hold_line_list(
+                tenant=self.tenant, product_id=product.pk
+            )[:50],
+            "atp": atp,
+            "movement_form": MovementForm(initial={"idempotency_key": key}),
+            "hold_form": HoldForm(initial={"idempotency_key": key}),
+            "warehouses": selectors.warehouse_list(tenant=self.tenant),
+        })
+
+
+class ProductMovementView(TenantViewMixin, View):
+    """POST an adjustment, a count or a receipt (operations role)."""
+
+    kind: str = "adjustment"
+
+    def post(self, request, tenant_slug, product_id):
+        product = selectors.product_get(tenant=self.tenant, product_id=product_id)
+        if product is None:
+            raise Http404("No such product.")
+        form = MovementForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Check the quantity and warehouse."))
+            return redirect("inventory:product_detail", tenant_slug=tenant_slug,
+                            product_id=product.pk)
+        data = form.cleaned_data
+        key = f"dashboard:{data['idempotency_key']}" if data["idempotency_key"] else ""
+        common = {"tenant": self.tenant, "product": product, "warehouse": data["warehouse"],
+                  "lot_number": data["lot_number"], "idempotency_key": key,
+                  "actor": request.user}
+        try:
+            if self.kind == "count":
+                movements = services.stock_count(
+                    counted_quantity=data["quantity"], reason=data["reason"], **common
+                )
+            elif self.kind == "receipt":
+                movements = services.stock_receive(
+                    quantity=data["quantity"], reason=data["reason"], source_type="dashboard",
+                    **common,
+                )
+            else:
+                movements = services.stock_adjust(
+                    quantity=data["quantity"], reason=data["reason"] or "manual", **common
+                )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            audit_record(
+                actor=request.user, action=AuditAction.ACTION, instance=product,
+                summary=f"Stock {self.kind} at {data['warehouse']}: "
+                        f"{', '.join(f'{m.quantity:+d}' for m in movements)}",
+                after={"kind": self.kind, "warehouse": data["warehouse"],
+                       "quantity": data["quantity"], "reason": data["reason"]},
+            )
+            messages.success(request, _("Stock updated."))
+        return redirect("inventory:product_detail", tenant_slug=tenant_slug, product_id=product.pk)
+
+
+class ProductHoldView(TenantViewMixin, View):
+    """Place a manual hold on a product."""
+
+    def post(self, request, tenant_slug, product_id):
+        product = selectors.product_get(tenant=self.tenant, product_id=product_id)
+        if product is None:
+            raise Http404("No such product.")
+        form = HoldForm(request.POST)
+        if form.is_valid():
+            key = form.cleaned_data["idempotency_key"] or uuid.uuid4().hex
+            try:
+                hold = services.stock_hold_place(
+                    tenant=self.tenant, lines=[{"product": product,
+                                                "quantity": form.cleaned_data["quantity"]}],
+                    source_type="manual", source_ref=f"manual:{key}",
+                    idempotency_key=f"manual:{key}", kind=HoldKind.MANUAL,
+                    note=form.cleaned_data["note"], actor=request.user,
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                audit_record(actor=request.user, action=AuditAction.CREATE, instance=hold,
+                             after=audit_snapshot(hold), summary="Manual hold placed")
+                messages.success(request, _("Hold placed."))
+        else:
+            messages.error(request, _("Give a quantity and a reason."))
+        return redirect("inventory:product_detail", tenant_slug=tenant_slug, product_id=product.pk)
+
+
+class HoldListView(TenantViewMixin, View):
+    def get(self, request, tenant_slug):
+        filters = {key: request.GET.get(key, "") for key in ("status", "kind", "source_ref")}
+        page = self.paginate(request, selectors.hold_list(tenant=self.tenant, filters=filters))
+        return render(request, "inventory/hold_list.html", {
+            "page": page, "filters": filters, "kinds": HoldKind.choices,
+            "statuses": HoldStatus.choices,
+        })
+
+
+class HoldReleaseView(TenantViewMixin, View):
+    def post(self, request, tenant_slug, hold_id):
+        hold = selectors.hold_list(tenant=self.tenant).filter(pk=hold_id).first()
+        if hold is None:
+            raise Http404("No such hold.")
+        before = audit_snapshot(hold)
+        services.stock_hold_release(
+            tenant=self.tenant, source_type=hold.source_type, source_ref=hold.source_ref,
+            reason="released in the dashboard", actor=request.user,
+        )
+        hold.refresh_from_db()
+        audit_record(actor=request.user, action=AuditAction.UPDATE, instance=hold, before=before,
+                     after=audit_snapshot(hold), summary="Hold released")
+        messages.success(request, _("Hold released."))
+        return redirect("inventory:hold_list", tenant_slug=tenant_slug)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV or XLSX file"))
+    apply = forms.BooleanField(required=False, label=_("Apply (otherwise a dry run)"))
+
+
+class ProductImportView(TenantViewMixin, View):
+    def get(self, request, tenant_slug, form=None, result=None):
+        return render(request, "inventory/product_import.html", {
+            "form": form or UploadForm(), "result": result,
+        })
+
+    def post(self, request, tenant_slug):
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.get(request, tenant_slug, form=form)
+        upload = form.cleaned_data["file"]
+        try:
+            dataset = services.imports.dataset_load(content=upload.read(), filename=upload.name)
+            result = services.product_import(
+                tenant=self.tenant, dataset=dataset, dry_run=not form.cleaned_data["apply"]
+            )
+        except ApplicationError as exc:
+            form.add_error("file", exc.message)
+            return self.get(request, tenant_slug, form=form)
+        if result.applied:
+            audit_record(
+                actor=request.user, action=AuditAction.ACTION, object_type="inventory.Product",
+                object_repr=upload.name[:300],
+                summary=f"Products imported: {result.count('create')} created, "
+                        f"{result.count('update')} updated",
+            )
+            messages.success(request, _("Import applied."))
+        return self.get(request, tenant_slug, form=UploadForm(), result=result)
+
+
+class ProductExportView(TenantViewMixin, View):
+    def get(self, request, tenant_slug):
+        dataset = services.product_export_dataset(tenant=self.tenant)
+        return _export(dataset, "products", request.GET.get("format", "csv"))
+
+
+class ForecastImportView(TenantViewMixin, View):
+    def get(self, request, tenant_slug, form=None, result=None):
+        return render(request, "inventory/forecast_import.html", {
+            "form": form or UploadForm(), "result": result,
+        })
+
+    def post(self, request, tenant_slug):
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.get(request, tenant_slug, form=form)
+        upload = form.cleaned_data["file"]
+        try:
+            dataset = services.imports.dataset_load(content=upload.read(), filename=upload.name)
+            result = services.forecast_import_dataset(
+                tenant=self.tenant, dataset=dataset, source=upload.name,
+                dry_run=not form.cleaned_data["apply"],
+            )
+        except ApplicationError as exc:
+            form.add_error("file", exc.message)
+            return self.get(request, tenant_slug, form=form)
+        if result.applied:
+            audit_record(
+                actor=request.user, action=AuditAction.ACTION,
+                object_type="inventory.AmazonForecast", object_repr=upload.name[:300],
+                summary=f"Amazon forecast imported: {len(result.rows)} weeks",
+            )
+            messages.success(request, _("Forecast imported."))
+        return self.get(request, tenant_slug, form=UploadForm(), result=result)
+
+
+class PurchasePlanView(TenantViewMixin, View):
+    def get(self, request, tenant_slug):
+        filters = {"status": request.GET.get("status", ""),
+                   "to_order": request.GET.get("to_order", ""),
+                   "supplier": request.GET.get("supplier", "")}
+        page = self.paginate(
+            request, selectors.purchase_plan_list(tenant=self.tenant, filters=filters)
+        )
+        return render(request, "inventory/purchase_plan.html", {
+            "page": page, "filters": filters, "statuses": PlanStatus.choices,
+        })
+
+    def post(self, request, tenant_slug):
+        count = services.purchase_plan_refresh(tenant=self.tenant)
+        audit_record(actor=request.user, action=AuditAction.ACTION,
+                     object_type="inventory.PurchasePlanLine",
+                     summary=f"Purchase plan refreshed ({count} products)")
+        messages.success(request, _("Purchase plan refreshed."))
+        return redirect("inventory:purchase_plan", tenant_slug=tenant_slug)
+
+
+class PurchasePlanReviewView(TenantViewMixin, View):
+    def post(self, request, tenant_slug, line_id):
+        status = request.POST.get("status", "")
+        line = selectors.purchase_plan_list(tenant=self.tenant).filter(pk=line_id).first()
+        if line is None or status not in PlanStatus.values:
+            raise Http404("No such plan line.")
+        before = audit_snapshot(line)
+        line = services.purchase_plan_review(
+            tenant=self.tenant, line_id=line.pk, status=status, actor=request.user
+        )
+        audit_record(actor=request.user, action=AuditAction.UPDATE, instance=line, before=before,
+                     after=audit_snapshot(line), summary=f"Plan line {status}")
+        return redirect("inventory:purchase_plan", tenant_slug=tenant_slug)
+
+
+class PurchasePlanExportView(TenantViewMixin, View):
+    def get(self, request, tenant_slug):
+        dataset = tablib.Dataset(headers=[
+            "sku", "supplier", "status", "weekly_demand", "safety_stock", "reorder_point",
+            "stock_position", "suggested_quantity", "suggested_order_on", "reasoning",
+        ])
+        for line in selectors.purchase_plan_list(tenant=self.tenant):
+            dataset.append([
+                line.product.sku, line.product.supplier.code if line.product.supplier else "",
+                line.status, str(line.weekly_demand), line.safety_stock, line.reorder_point,
+                line.stock_position, line.suggested_quantity,
+                line.suggested_order_on.isoformat() if line.suggested_order_on else "",
+                line.reasoning,
+            ])
+        stamp = timezone.now().strftime("%Y%m%d")
+        return _export(dataset, f"purchase-plan-{stamp}", request.GET.get("format", "csv"))
+
+
+class WarehouseForm(forms.Form):
+    code = forms.CharField(max_length=30, label=_("Code"))
+    name = forms.CharField(max_length=200, label=_("Name"))
+    country = forms.CharField(max_length=2, required=False, label=_("Country"))
+
+
+class WarehouseListView(TenantViewMixin, View):
+    action_role = Role.ADMIN
+
+    def get(self, request, tenant_slug, form=None):
+        return render(request, "inventory/warehouse_list.html", {
+            "warehouses": selectors.warehouse_list(tenant=self.tenant),
+            "form": form or WarehouseForm(),
+        })
+
+    def post(self, request, tenant_slug):
+        form = WarehouseForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, tenant_slug, form=form)
+        try:
+            warehouse = services.warehouse_create(tenant=self.tenant, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, "; ".join(exc.messages))
+            return self.get(request, tenant_slug, form=form)
+        audit_record(actor=request.user, action=AuditAction.CREATE, instance=warehouse,
+                     after=audit_snapshot(warehouse), summary="Warehouse created")
+        messages.success(request, _("Warehouse created."))
+        return redirect("inventory:warehouse_list", tenant_slug=tenant_slug)

@@ -1,5 +1,15 @@
 """Every non-trivial read of the inventory app (tenant always explicit)."""
 
+from inventory.selectors.catalog import (
+    forecast_list,
+    overview_cards,
+    product_get,
+    product_list,
+    purchase_plan_list,
+    stock_level_get,
+    supplier_list,
+    warehouse_list,
+)
 from inventory.selectors.stock import (
     Atp,
     Mismatch,
@@ -15,6 +25,14 @@ from inventory.selectors.stock import (
 )
 
 __all__ = [
+    "forecast_list",
+    "overview_cards",
+    "product_get",
+    "product_list",
+    "purchase_plan_list",
+    "stock_level_get",
+    "supplier_list",
+    "warehouse_list",
     "Atp",
     "Mismatch",
     "atp_for_products",

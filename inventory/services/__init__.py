@@ -20,11 +20,22 @@ from inventory.services.holds import (
     stock_reservation_release,
     stock_reserve,
 )
+from inventory.services.imports import (
+    forecast_import,
+    forecast_import_dataset,
+    product_export_dataset,
+    product_import,
+)
 from inventory.services.outbox import (
     AtpClaim,
     atp_change_ack,
     atp_change_claim,
     atp_change_mark,
+)
+from inventory.services.planning import (
+    demand_record,
+    purchase_plan_refresh,
+    purchase_plan_review,
 )
 from inventory.services.stock import (
     stock_adjust,
@@ -35,6 +46,13 @@ from inventory.services.stock import (
 )
 
 __all__ = [
+    "demand_record",
+    "forecast_import",
+    "forecast_import_dataset",
+    "product_export_dataset",
+    "product_import",
+    "purchase_plan_refresh",
+    "purchase_plan_review",
     "AtpClaim",
     "InsufficientStockError",
     "atp_change_ack",

@@ -90,7 +90,17 @@ def _hold_place(
     *, tenant, kind, lines, source_type, source_ref, idempotency_key, channel, note,
     expires_at, actor, respect_safety_stock,
 ) -> Hold:
+    # One transaction from the first read: on PostgreSQL each statement
+    # in autocommit would cost its own BEGIN, set_config and COMMIT.
+    existing = _hold_existing(tenant=tenant, idempotency_key=idempotency_key)
+    if existing is not None:
+        if not _same_request(tenant=tenant, hold=existing, lines=lines):
+            raise ConflictError(KEY_REUSED.format(key=idempotency_key))
+        return existing
     products = products_resolve(tenant=tenant, refs=[line["product"] for line in lines])
+    _precheck(
+        tenant=tenant, lines=lines, products=products, respect_safety_stock=respect_safety_stock
+    )
     hold = Hold(
         tenant=tenant, kind=kind, channel=channel, source_type=source_type,
         source_ref=source_ref, idempotency_key=idempotency_key, note=note,
@@ -113,6 +123,9 @@ def _hold_place(
         )
     column = "reserved" if kind == HoldKind.RESERVATION else "held"
     safety = {p.pk: p.safety_stock for p in products.values()} if respect_safety_stock else {}
+    # The lines go in before the level rows are touched: a level row lock
+    # is then held only for the UPDATEs, the outbox upsert and COMMIT.
+    HoldLine.objects.bulk_create(hold_lines)
     now = timezone.now()
     refused = []
     for product_id in sorted(wanted):
@@ -128,14 +141,38 @@ def _hold_place(
             # rolls back whatever was promised before it.
             break
     if refused:
-        by_pk = {p.pk: p for p in products.values()}
-        raise InsufficientStockError(
-            INSUFFICIENT_STOCK.format(skus=", ".join(by_pk[pk].sku for pk in refused)),
-            {"lines": [{"sku": by_pk[pk].sku, "requested": wanted[pk]} for pk in refused]},
-        )
-    HoldLine.objects.bulk_create(hold_lines)
+        _refuse(products=products, wanted=wanted, refused=refused)
     atp_change_mark(tenant=tenant, product_ids=wanted)
     return hold
+
+
+def _refuse(*, products, wanted, refused):
+    by_pk = {p.pk: p for p in products.values()}
+    raise InsufficientStockError(
+        INSUFFICIENT_STOCK.format(skus=", ".join(by_pk[pk].sku for pk in refused)),
+        {"lines": [{"sku": by_pk[pk].sku, "requested": wanted[pk]} for pk in refused]},
+    )
+
+
+def _precheck(*, tenant, lines, products, respect_safety_stock: bool) -> None:
+    """Refuse early, without a lock, what is already visibly unavailable.
+
+    A read of committed rows only: it can refuse a request that a release
+    committing this instant would have allowed (as if it came a moment
+    earlier), never allow one; the conditional UPDATE stays the judge.
+    """
+    wanted: dict[int, int] = defaultdict(int)
+    for line in lines:
+        wanted[products[line["product"]].pk] += line["quantity"]
+    refused = [
+        product_id
+        for product_id, on_hand, held, reserved, safety in StockLevel.objects.filter(
+            tenant=tenant, product_id__in=list(wanted)
+        ).values_list("product_id", "on_hand", "held", "reserved", "product__safety_stock")
+        if on_hand - held - reserved - (safety if respect_safety_stock else 0) < wanted[product_id]
+    ]
+    if refused:
+        _refuse(products=products, wanted=wanted, refused=refused)
 
 
 def _same_request(*, tenant, hold: Hold, lines: list[dict]) -> bool:
@@ -173,19 +210,18 @@ def stock_hold_place(
     if not idempotency_key:
         raise ApplicationError(KEY_REQUIRED)
     lines = _lines_normalise(lines)
-    existing = _hold_existing(tenant=tenant, idempotency_key=idempotency_key)
-    if existing is None:
-        try:
-            return _hold_place(
-                tenant=tenant, kind=kind, lines=lines, source_type=source_type,
-                source_ref=source_ref, idempotency_key=idempotency_key, channel=channel,
-                note=note, expires_at=expires_at, actor=actor,
-                respect_safety_stock=respect_safety_stock,
-            )
-        except IntegrityError:
-            existing = _hold_existing(tenant=tenant, idempotency_key=idempotency_key)
-            if existing is None:
-                raise
+    try:
+        return _hold_place(
+            tenant=tenant, kind=kind, lines=lines, source_type=source_type,
+            source_ref=source_ref, idempotency_key=idempotency_key, channel=channel,
+            note=note, expires_at=expires_at, actor=actor,
+            respect_safety_stock=respect_safety_stock,
+        )
+    except IntegrityError:
+        # A concurrent replay won the INSERT of the idempotency key.
+        existing = _hold_existing(tenant=tenant, idempotency_key=idempotency_key)
+        if existing is None:
+            raise
     if not _same_request(tenant=tenant, hold=existing, lines=lines):
         raise ConflictError(KEY_REUSED.format(key=idempotency_key))
     return existing

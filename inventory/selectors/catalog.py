@@ -1,0 +1,100 @@
+"""Reads of the catalog, the purchase plan and the home page cards."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from inventory.models import (
+    AmazonForecast,
+    AtpChange,
+    PlanStatus,
+    Product,
+    PurchasePlanLine,
+    StockLevel,
+    Supplier,
+    Warehouse,
+)
+
+
+def product_list(*, tenant, filters: dict | None = None) -> QuerySet[Product]:
+    filters = filters or {}
+    queryset = Product.objects.filter(tenant=tenant).select_related("supplier")
+    if filters.get("q"):
+        term = filters["q"]
+        queryset = queryset.filter(
+            Q(sku__icontains=term) | Q(name__icontains=term) | Q(gtin=term) | Q(asin=term.upper())
+        )
+    if filters.get("sku"):
+        queryset = queryset.filter(sku=filters["sku"])
+    if filters.get("asin"):
+        queryset = queryset.filter(asin=filters["asin"])
+    if filters.get("supplier"):
+        queryset = queryset.filter(supplier__code=filters["supplier"])
+    if "is_active" in filters:
+        queryset = queryset.filter(is_active=filters["is_active"])
+    if filters.get("updated_after"):
+        queryset = queryset.filter(updated_at__gte=filters["updated_after"])
+    return queryset.order_by("sku", "id")
+
+
+def product_get(*, tenant, product_id: int) -> Product | None:
+    return Product.objects.filter(tenant=tenant, pk=product_id).select_related("supplier").first()
+
+
+def stock_level_get(*, tenant, product_id: int) -> StockLevel | None:
+    return StockLevel.objects.filter(tenant=tenant, product_id=product_id).first()
+
+
+def warehouse_list(*, tenant) -> QuerySet[Warehouse]:
+    return Warehouse.objects.filter(tenant=tenant).order_by("code", "id")
+
+
+def supplier_list(*, tenant) -> QuerySet[Supplier]:
+    return Supplier.objects.filter(tenant=tenant).order_by("code", "id")
+
+
+def purchase_plan_list(*, tenant, filters: dict | None = None) -> QuerySet[PurchasePlanLine]:
+    filters = filters or {}
+    queryset = PurchasePlanLine.objects.filter(tenant=tenant).select_related(
+        "product", "product__supplier"
+    )
+    if filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    if filters.get("to_order"):
+        queryset = queryset.filter(suggested_quantity__gt=0)
+    if filters.get("supplier"):
+        queryset = queryset.filter(product__supplier__code=filters["supplier"])
+    if filters.get("sku"):
+        queryset = queryset.filter(product__sku=filters["sku"])
+    return queryset.order_by("suggested_order_on", "product__sku", "id")
+
+
+def forecast_list(*, tenant, asin: str) -> QuerySet[AmazonForecast]:
+    return AmazonForecast.objects.filter(tenant=tenant, asin=asin).order_by("week_start", "id")
+
+
+def overview_cards(*, tenant) -> list[dict]:
+    """Home page cards: stock-outs, promised units, orders to place, outbox."""
+    levels = StockLevel.objects.filter(tenant=tenant, product__is_active=True)
+    out = levels.filter(on_hand__lte=0).count()
+    promised = levels.filter(Q(held__gt=0) | Q(reserved__gt=0)).count()
+    to_order = PurchasePlanLine.objects.filter(
+        tenant=tenant, status=PlanStatus.PROPOSED, suggested_quantity__gt=0
+    ).count()
+    pending = AtpChange.objects.filter(tenant=tenant).count()
+    stock_url = reverse("inventory:stock_list", kwargs={"tenant_slug": tenant.slug})
+    plan_url = reverse("inventory:purchase_plan", kwargs={"tenant_slug": tenant.slug})
+    return [
+        {"label": _("Out of stock"), "value": out, "hint": _("Active products with none on hand"),
+         "url": stock_url + "?state=out", "tone": "warning" if out else "ok"},
+        {"label": _("Promised"), "value": promised,
+         "hint": _("Products with holds or reservations"),
+         "url": stock_url + "?state=held", "tone": "info"},
+        {"label": _("To order"), "value": to_order, "hint": _("Purchase suggestions to review"),
+         "url": plan_url + "?status=proposed&to_order=1", "tone": "warning" if to_order else "ok"},
+        {"label": _("Stock changes to push"), "value": pending,
+         "hint": _("Products waiting for the channels to pick up"), "url": stock_url,
+         "tone": "info"},
+    ]
