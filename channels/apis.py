@@ -1,1 +1,0 @@
-"""apis of the channels app."""

@@ -1,0 +1,4 @@
+"""tasks of the channels app, one module per subdomain.
+
+Import from the submodules directly; this package re-exports nothing.
+"""
