@@ -231,3 +231,10 @@ LOGGING = {
 }
 
 from acorn.settings.celery import *  # noqa: E402,F403
+
+# --- Sandboxes --------------------------------------------------------------
+# Callables that mount extra handlers (web-store sandboxes) on the sandbox
+# server of vendor_api; empty until those channels exist.
+ACORN_SANDBOX_MOUNTS: list[str] = []
+# Where the demo's local sandbox listens (Amazon SP-API + LWA).
+ACORN_SANDBOX_URL = env("ACORN_SANDBOX_URL", "http://127.0.0.1:8001")
