@@ -27,6 +27,7 @@ demo: $(STAMP)
 
 ## make test: the whole suite on PostgreSQL and Redis (local by default).
 test: $(STAMP)
+	@bash scripts/system-packages.sh test
 	$(PY) -m acorn.db.bootstrap
 	$(VENV)/bin/ruff check --quiet .
 	DJANGO_SETTINGS_MODULE=acorn.settings.test $(PY) manage.py makemigrations --check --dry-run

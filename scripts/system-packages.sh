@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# System packages ACORN needs at run time. Installed when running as root
-# on Debian/Ubuntu and missing; otherwise a hint is printed.
+# System packages ACORN needs. `system-packages.sh` installs what the product
+# needs at run time; `system-packages.sh test` adds what the tests need (a
+# browser for the end-to-end tests: Debian's chromium, driven by Playwright
+# through its executable path; Playwright never downloads a browser here).
+# Installed when running as root on Debian/Ubuntu and missing; otherwise the
+# missing names are printed.
 set -euo pipefail
 packages=(gettext)
+if [ "${1:-}" = "test" ]; then
+  packages+=(chromium)
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
