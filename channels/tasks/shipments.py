@@ -1,0 +1,1 @@
+"""Thin tasks for shipments (ASN)."""
