@@ -15,3 +15,27 @@ def periodic_tasks():
         "acorn.tasks.housekeeping",
         {},
     )
+    # Every minute: enqueue PO and PO-status syncs of the Amazon vendor
+    # accounts whose poll interval is due (per-account interval, default 15).
+    yield (
+        "channels-purchase-orders-sync-dispatch",
+        crontab(minute="*"),
+        "channels.purchase_orders_sync_dispatch",
+        {},
+    )
+    # Daily at 05:10 UTC: request the forecasting and sales reports of every
+    # active account (Amazon refreshes vendor reports overnight).
+    yield (
+        "channels-vendor-reports-dispatch",
+        crontab(minute=10, hour=5),
+        "channels.vendor_reports_dispatch",
+        {},
+    )
+    # Daily at 06:00 UTC: remind admins of LWA client secrets that expire
+    # within 14 days (Amazon makes them expire every 180 days).
+    yield (
+        "channels-account-secret-expiry-check",
+        crontab(minute=0, hour=6),
+        "channels.account_secret_expiry_check",
+        {},
+    )

@@ -68,6 +68,8 @@ class AmazonVendorAccount(TenantModel):
     # SECRET_EXPIRY_REMINDER_DAYS before this date.
     lwa_client_secret_expires_on = models.DateField(null=True, blank=True)
     poll_interval_minutes = models.PositiveIntegerField(default=15)
+    # How far back the first PO sync looks (Amazon keeps 6 months).
+    initial_lookback_days = models.PositiveIntegerField(default=7, db_default=7)
     ack_auto_send = models.CharField(
         max_length=20, choices=AckAutoSend.choices, default=AckAutoSend.WHEN_FULLY_AVAILABLE
     )
@@ -298,6 +300,9 @@ class PurchaseOrder(TenantModel):
     ack_version = models.PositiveIntegerField(default=0)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     has_unmapped_lines = models.BooleanField(default=False)
+    # Amazon changed the PO after we acknowledged it: ops must review (and
+    # update the acknowledgement within 48 hours where the change allows).
+    changed_after_ack = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-ordered_at", "-id"]
@@ -362,6 +367,10 @@ class PurchaseOrderLine(TenantModel):
     scheduled_ship_date = models.DateField(null=True, blank=True)
     scheduled_delivery_date = models.DateField(null=True, blank=True)
     plan_note = models.CharField(max_length=300, blank=True)
+    # The net cost acknowledged: the PO's unless ops lowered it (never above).
+    ack_net_cost = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, blank=True
+    )
     # From getPurchaseOrdersStatus.
     amazon_accepted_quantity = models.PositiveIntegerField(null=True, blank=True)
     amazon_rejected_quantity = models.PositiveIntegerField(null=True, blank=True)
