@@ -5,5 +5,11 @@ tasks with Celery (autodiscovery imports ``channels.tasks`` alone); add a
 new task module here.
 """
 
-from channels.tasks import accounts, purchase_orders, reports  # noqa: F401
-from channels.tasks import acknowledgements, shipments, submissions  # noqa: F401
+from channels.tasks import (  # noqa: F401
+    accounts,
+    acknowledgements,
+    purchase_orders,
+    reports,
+    shipments,
+    submissions,
+)

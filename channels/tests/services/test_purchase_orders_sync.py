@@ -10,8 +10,8 @@ from django.utils import timezone
 from acorn.tenancy import tenant_scope
 from channels.models import (
     AccountStatus,
-    AmazonVendorAccount,
     AckStatus,
+    AmazonVendorAccount,
     ApiCallLog,
     ChannelException,
     ExceptionKind,
