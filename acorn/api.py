@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import exceptions, permissions, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.pagination import CursorPagination
@@ -91,6 +92,38 @@ class TenantAPIView(APIView):
     authentication_classes = [TenantAPIKeyAuthentication]
     permission_classes = [HasTenantAPIKey]
     throttle_classes = [APIKeyRateThrottle]
+    # Lists answer with a page of OutputSerializer; details with one.
+    is_list_endpoint = False
+
+    def __init_subclass__(cls, **kwargs):
+        """Describe ``get`` in the OpenAPI schema from the nested serializers,
+        so an endpoint documents itself without a decorator of its own."""
+        super().__init_subclass__(**kwargs)
+        output = cls.__dict__.get("OutputSerializer") or getattr(cls, "OutputSerializer", None)
+        if output is None or not hasattr(cls, "get"):
+            return
+        if "." in output.__qualname__ and output.__qualname__.startswith(cls.__name__ + "."):
+            # Nested serializers all share one name; the API class names the
+            # schema component instead ("StockListApi" -> "Stock").
+            name = cls.__name__.removesuffix("Api")
+            name = name.removesuffix("List") if cls.is_list_endpoint else name
+            extend_schema_serializer(component_name=name)(output)
+        own_get = cls.__dict__.get("get")
+        if own_get is not None and hasattr(own_get, "kwargs"):
+            return  # already described with @extend_schema
+        inherited_get = cls.get
+
+        def get(self, request, *args, **kwargs):
+            return inherited_get(self, request, *args, **kwargs)
+
+        get.__doc__ = cls.__doc__
+        parameters = []
+        filters = getattr(cls, "FilterSerializer", None)
+        if filters is not None and hasattr(filters, "is_valid"):
+            parameters.append(filters)
+        cls.get = extend_schema(
+            responses=output(many=cls.is_list_endpoint), parameters=parameters or None
+        )(get)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -120,9 +153,7 @@ class TenantListAPIView(TenantAPIView):
 
     pagination_class = StableCursorPagination
     ordering: tuple[str, ...] = ("-created_at", "-id")
-
-    class FilterSerializer:
-        pass
+    is_list_endpoint = True
 
     def filters(self, request) -> dict:
         serializer_class = getattr(self, "FilterSerializer", None)

@@ -68,3 +68,15 @@ def test_openapi_schema_and_docs_are_served(client):
     assert schema.status_code == 200
     assert "/api/v1/tenant/" in schema.content.decode()
     assert client.get(reverse("api_docs")).status_code == 200
+
+
+def test_openapi_schema_is_valid_and_warning_free(tmp_path):
+    """Every endpoint documents itself: the schema validates against the
+    OpenAPI 3 spec, and generation raises no warning (a new endpoint with
+    an undescribed response fails here)."""
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    text = target.read_text()
+    assert "/api/v1/tenant/" in text and "ApiKeyAuth" in text
