@@ -68,7 +68,8 @@ def test_transaction_failure_shows_amazons_error_on_the_po(live, live_account, s
     assert submission.errors[0]["code"] == "NET_COST_MISMATCH"
     po.refresh_from_db()
     assert po.ack_status == AckStatus.FAILED
-    failed = PurchaseOrderEvent.objects.get(purchase_order=po, kind=PurchaseOrderEventKind.ACK_FAILED)
+    failed = PurchaseOrderEvent.objects.get(
+        purchase_order=po, kind=PurchaseOrderEventKind.ACK_FAILED)
     assert failed.detail["errors"][0]["code"] == "NET_COST_MISMATCH"
     assert ChannelException.objects.filter(
         kind=ExceptionKind.SUBMISSION_FAILED, status=ExceptionStatus.OPEN, submission=submission
