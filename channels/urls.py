@@ -1,5 +1,46 @@
 """Dashboard and API routes of the channels app."""
 
+from django.urls import path
+
+from channels.apis import observability as observability_apis
+from channels.apis import purchase_orders as po_apis
+from channels.views import accounts, exceptions, mappings, observability, purchase_orders
+
 app_name = "channels"
-urlpatterns: list = []
-api_urlpatterns: list = []
+urlpatterns: list = [
+    # --- first half: POs, exceptions, sync runs, call log, accounts, mappings
+    path("purchase-orders/", purchase_orders.PurchaseOrderListView.as_view(), name="po_list"),
+    path("purchase-orders/<int:purchase_order_id>/",
+         purchase_orders.PurchaseOrderDetailView.as_view(), name="po_detail"),
+    path("exceptions/", exceptions.ChannelExceptionListView.as_view(), name="exception_list"),
+    path("exceptions/<int:exception_id>/map/", exceptions.ChannelExceptionMapView.as_view(),
+         name="exception_map"),
+    path("sync-runs/", observability.SyncRunListView.as_view(), name="sync_run_list"),
+    path("api-calls/", observability.ApiCallListView.as_view(), name="api_call_list"),
+    path("settings/amazon-accounts/", accounts.AccountListView.as_view(), name="account_list"),
+    path("settings/amazon-accounts/new/", accounts.AccountCreateView.as_view(),
+         name="account_create"),
+    path("settings/amazon-accounts/<int:account_id>/", accounts.AccountEditView.as_view(),
+         name="account_edit"),
+    path("settings/amazon-accounts/<int:account_id>/test/",
+         accounts.AccountTestConnectionView.as_view(), name="account_test"),
+    path("settings/sku-mappings/", mappings.MappingListView.as_view(), name="mapping_list"),
+    path("settings/sku-mappings/<int:mapping_id>/", mappings.MappingEditView.as_view(),
+         name="mapping_edit"),
+    path("settings/sku-mappings/import/", mappings.MappingImportView.as_view(),
+         name="mapping_import"),
+    path("settings/sku-mappings/export/", mappings.MappingExportView.as_view(),
+         name="mapping_export"),
+    # --- second half: acknowledgements, submissions, shipments, KPIs
+]
+api_urlpatterns: list = [
+    # --- first half
+    path("purchase-orders/", po_apis.PurchaseOrderListApi.as_view(), name="po_list"),
+    path("purchase-orders/<int:purchase_order_id>/", po_apis.PurchaseOrderDetailApi.as_view(),
+         name="po_detail"),
+    path("sync-runs/", observability_apis.SyncRunListApi.as_view(), name="sync_run_list"),
+    path("api-calls/", observability_apis.ApiCallListApi.as_view(), name="api_call_list"),
+    path("sku-mappings/", observability_apis.SkuMappingListApi.as_view(),
+         name="mapping_list"),
+    # --- second half
+]

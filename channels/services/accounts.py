@@ -149,7 +149,12 @@ def account_test_connection(*, tenant, account: AmazonVendorAccount, actor=None,
     a transaction so the call log and run survive a failed call.
     """
     from channels.services.clients import account_client_build
+    from vendor_api.transport import RetryPolicy
 
+    # A test answers at once: one attempt, no backoff, a short budget.
+    client_options.setdefault(
+        "retry_policy", RetryPolicy(max_attempts=1, total_budget_seconds=15)
+    )
     run = sync_run_start(tenant=tenant, account=account, kind=SyncKind.CONNECTION_TEST)
     now = timezone.now()
     request_id = ""

@@ -1,0 +1,154 @@
+"""Cross-tenant probes for every channels URL (see tests/isolation.py).
+
+First half: POs, exceptions, sync runs, call log, accounts, mappings.
+The second half appends its probes to PROBES below.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from acorn.tenancy import tenant_scope
+from tests.isolation import ProbeTarget
+
+
+def _account(tenant, **kwargs):
+    from channels.tests.factories import AmazonVendorAccountFactory
+
+    kwargs.setdefault("name", f"account-of-{tenant.slug}")
+    return AmazonVendorAccountFactory(tenant=tenant, **kwargs)
+
+
+def _po(tenant):
+    from channels.tests.factories import PurchaseOrderFactory, PurchaseOrderLineFactory
+
+    with tenant_scope(tenant):
+        po = PurchaseOrderFactory(tenant=tenant, number=f"PO{tenant.slug.upper()[:6]}",
+                                  account=_account(tenant))
+        PurchaseOrderLineFactory(tenant=tenant, purchase_order=po, item_sequence_number="1")
+    return po
+
+
+def _po_list(tenant):
+    po = _po(tenant)
+    return ProbeTarget(marker=po.number)
+
+
+def _po_detail(tenant):
+    po = _po(tenant)
+    return ProbeTarget(marker=po.number, kwargs={"purchase_order_id": po.pk})
+
+
+def _exception(tenant):
+    from channels.models import ExceptionKind
+    from channels.tests.factories import ChannelExceptionFactory
+
+    po = _po(tenant)
+    with tenant_scope(tenant):
+        return ChannelExceptionFactory(
+            tenant=tenant, account=po.account, purchase_order=po,
+            kind=ExceptionKind.UNMAPPED_LINE, subject_key=f"po:{po.pk}/line:1",
+            message=f"exception-of-{tenant.slug}", detail={"asin": "B0PROBE001", "line": "1"},
+        )
+
+
+def _exception_list(tenant):
+    exception = _exception(tenant)
+    return ProbeTarget(marker=exception.message)
+
+
+def _exception_map(tenant):
+    exception = _exception(tenant)
+    return ProbeTarget(marker=exception.message, kwargs={"exception_id": exception.pk})
+
+
+def _sync_run(tenant):
+    from channels.models import SyncKind, SyncRun, SyncStatus
+
+    with tenant_scope(tenant):
+        SyncRun.objects.create(
+            tenant=tenant, account=_account(tenant), kind=SyncKind.PURCHASE_ORDERS,
+            status=SyncStatus.SUCCEEDED, started_at=timezone.now(),
+            request_id=f"run-of-{tenant.slug}",
+        )
+    return ProbeTarget(marker=f"run-of-{tenant.slug}")
+
+
+def _api_call(tenant):
+    from channels.models import ApiCallLog
+
+    with tenant_scope(tenant):
+        ApiCallLog.objects.create(
+            tenant=tenant, account=_account(tenant), operation="getPurchaseOrders",
+            method="GET", path="/vendor/orders/v1/purchaseOrders", status_code=200,
+            request_id=f"call-of-{tenant.slug}",
+        )
+    return ProbeTarget(marker=f"call-of-{tenant.slug}")
+
+
+def _account_list(tenant):
+    with tenant_scope(tenant):
+        account = _account(tenant)
+    return ProbeTarget(marker=account.name)
+
+
+def _account_edit(tenant):
+    with tenant_scope(tenant):
+        account = _account(tenant)
+    return ProbeTarget(marker=account.name, kwargs={"account_id": account.pk})
+
+
+def _account_test(tenant):
+    with tenant_scope(tenant):
+        # Nothing listens on port 9: the test fails fast and redirects.
+        account = _account(tenant, endpoint_override="http://127.0.0.1:9")
+    return ProbeTarget(marker=account.name, kwargs={"account_id": account.pk}, method="post")
+
+
+def _mapping(tenant):
+    from channels.tests.factories import SkuMappingFactory
+
+    with tenant_scope(tenant):
+        return SkuMappingFactory(tenant=tenant, account=_account(tenant),
+                                 asin=f"B0{tenant.slug.upper()[:8]:X<8}")
+
+
+def _mapping_list(tenant):
+    return ProbeTarget(marker=_mapping(tenant).asin)
+
+
+def _mapping_edit(tenant):
+    mapping = _mapping(tenant)
+    return ProbeTarget(marker=mapping.asin, kwargs={"mapping_id": mapping.pk})
+
+
+def _tenant_page(tenant):
+    return ProbeTarget(marker=tenant.name)
+
+
+def _api_po_detail(tenant):
+    po = _po(tenant)
+    return ProbeTarget(marker=f'"number":"{po.number}"', kwargs={"purchase_order_id": po.pk})
+
+
+PROBES = {
+    "channels:po_list": _po_list,
+    "channels:po_detail": _po_detail,
+    "channels:exception_list": _exception_list,
+    "channels:exception_map": _exception_map,
+    "channels:sync_run_list": _sync_run,
+    "channels:api_call_list": _api_call,
+    "channels:account_list": _account_list,
+    "channels:account_create": _tenant_page,
+    "channels:account_edit": _account_edit,
+    "channels:account_test": _account_test,
+    "channels:mapping_list": _mapping_list,
+    "channels:mapping_edit": _mapping_edit,
+    "channels:mapping_import": _tenant_page,
+    "channels:mapping_export": _mapping_list,
+    "api:channels:po_list": _po_list,
+    "api:channels:po_detail": _api_po_detail,
+    "api:channels:sync_run_list": _sync_run,
+    "api:channels:api_call_list": _api_call,
+    "api:channels:mapping_list": _mapping_list,
+}
