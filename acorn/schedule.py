@@ -39,3 +39,19 @@ def periodic_tasks():
         "channels.account_secret_expiry_check",
         {},
     )
+    # Every minute: poll getTransaction for sent submissions (backoff per
+    # submission inside), flag stale ones, reconcile lost answers, pick up
+    # queued submissions whose send task was lost.
+    yield (
+        "channels-submissions-poll",
+        crontab(minute="*"),
+        "channels.submissions_poll_all",
+        {},
+    )
+    # Every 15 minutes: raise ACK_DEADLINE for POs due within 4 hours.
+    yield (
+        "channels-acknowledgement-deadlines",
+        crontab(minute="*/15"),
+        "channels.acknowledgement_deadlines_check_all",
+        {},
+    )
