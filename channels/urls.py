@@ -2,9 +2,21 @@
 
 from django.urls import path
 
+from channels.apis import kpis as kpi_apis
 from channels.apis import observability as observability_apis
 from channels.apis import purchase_orders as po_apis
-from channels.views import accounts, exceptions, mappings, observability, purchase_orders
+from channels.apis import shipments as shipment_apis
+from channels.views import (
+    accounts,
+    acknowledgements,
+    exceptions,
+    kpis,
+    mappings,
+    observability,
+    purchase_orders,
+    shipments,
+    submissions,
+)
 
 app_name = "channels"
 urlpatterns: list = [
@@ -32,6 +44,21 @@ urlpatterns: list = [
     path("settings/sku-mappings/export/", mappings.MappingExportView.as_view(),
          name="mapping_export"),
     # --- second half: acknowledgements, submissions, shipments, KPIs
+    path("acknowledgements/", acknowledgements.AckQueueView.as_view(), name="ack_queue"),
+    path("purchase-orders/<int:purchase_order_id>/acknowledgement/",
+         acknowledgements.AcknowledgementReviewView.as_view(), name="ack_review"),
+    path("submissions/", submissions.SubmissionListView.as_view(), name="submission_list"),
+    path("submissions/<int:submission_id>/", submissions.SubmissionDetailView.as_view(),
+         name="submission_detail"),
+    path("submissions/<int:submission_id>/retry/", submissions.SubmissionRetryView.as_view(),
+         name="submission_retry"),
+    path("shipments/", shipments.ShipmentListView.as_view(), name="shipment_list"),
+    path("shipments/new/", shipments.ShipmentCreateView.as_view(), name="shipment_create"),
+    path("shipments/<int:shipment_id>/", shipments.ShipmentDetailView.as_view(),
+         name="shipment_detail"),
+    path("shipments/<int:shipment_id>/labels.pdf", shipments.ShipmentLabelsView.as_view(),
+         name="shipment_labels"),
+    path("vendor-kpis/", kpis.VendorKpiView.as_view(), name="vendor_kpis"),
 ]
 api_urlpatterns: list = [
     # --- first half
@@ -43,4 +70,7 @@ api_urlpatterns: list = [
     path("sku-mappings/", observability_apis.SkuMappingListApi.as_view(),
          name="mapping_list"),
     # --- second half
+    path("shipments/", shipment_apis.ShipmentListApi.as_view(), name="shipment_list"),
+    path("submissions/", shipment_apis.SubmissionListApi.as_view(), name="submission_list"),
+    path("vendor-kpis/", kpi_apis.VendorKpiApi.as_view(), name="vendor_kpis"),
 ]

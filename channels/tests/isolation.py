@@ -152,3 +152,119 @@ PROBES = {
     "api:channels:api_call_list": _api_call,
     "api:channels:mapping_list": _mapping_list,
 }
+
+
+# --- Second half: acknowledgements, submissions, shipments, KPIs -------------
+
+
+def _review_po(tenant):
+    from channels.models import AckStatus, PurchaseOrder
+
+    po = _po(tenant)
+    with tenant_scope(tenant):
+        PurchaseOrder.objects.filter(pk=po.pk).update(ack_status=AckStatus.REVIEW)
+    return po
+
+
+def _submission(tenant, status="sent"):
+    from channels.models import DocumentType, Submission
+
+    po = _po(tenant)
+    with tenant_scope(tenant):
+        return Submission.objects.create(
+            tenant=tenant, account=po.account, document_type=DocumentType.ACKNOWLEDGEMENT,
+            document_ref=f"SUB{tenant.slug.upper()}", document_version=1, payload={},
+            status=status,
+        )
+
+
+def _shipment(tenant):
+    from channels.models import Carton, Shipment, ShipmentItem
+    from inventory.tests.factories import WarehouseFactory
+
+    po = _po(tenant)
+    with tenant_scope(tenant):
+        shipment = Shipment.objects.create(
+            tenant=tenant, account=po.account, shipment_identifier=f"ASN-{tenant.slug}",
+            ship_to_party_id=po.ship_to_party_id, warehouse=WarehouseFactory(tenant=tenant),
+        )
+        ShipmentItem.objects.create(tenant=tenant, shipment=shipment,
+                                    po_line=po.lines.first(), item_sequence_number=1,
+                                    quantity=1)
+        Carton.objects.create(tenant=tenant, shipment=shipment, sequence_number=1,
+                              sscc="106141411234567897")
+    return shipment
+
+
+def _ack_queue(tenant):
+    return ProbeTarget(marker=_review_po(tenant).number)
+
+
+def _ack_review(tenant):
+    po = _review_po(tenant)
+    return ProbeTarget(marker=po.number, kwargs={"purchase_order_id": po.pk})
+
+
+def _submission_list(tenant):
+    return ProbeTarget(marker=_submission(tenant).document_ref)
+
+
+def _submission_detail(tenant):
+    submission = _submission(tenant)
+    return ProbeTarget(marker=submission.document_ref,
+                       kwargs={"submission_id": submission.pk})
+
+
+def _submission_retry(tenant):
+    submission = _submission(tenant, status="outcome_unknown")
+    return ProbeTarget(marker=submission.document_ref, method="post",
+                       kwargs={"submission_id": submission.pk})
+
+
+def _shipment_list(tenant):
+    return ProbeTarget(marker=_shipment(tenant).shipment_identifier)
+
+
+def _shipment_detail(tenant):
+    shipment = _shipment(tenant)
+    return ProbeTarget(marker=shipment.shipment_identifier,
+                       kwargs={"shipment_id": shipment.pk})
+
+
+def _shipment_labels(tenant):
+    shipment = _shipment(tenant)
+    return ProbeTarget(marker="%PDF", kwargs={"shipment_id": shipment.pk})
+
+
+def _kpis(tenant):
+    return ProbeTarget(marker=_po(tenant).account.name)
+
+
+def _api_shipments(tenant):
+    shipment = _shipment(tenant)
+    return ProbeTarget(marker=f'"shipment_identifier":"{shipment.shipment_identifier}"')
+
+
+def _api_submissions(tenant):
+    return ProbeTarget(marker=f'"document_ref":"{_submission(tenant).document_ref}"')
+
+
+def _api_kpis(tenant):
+    return ProbeTarget(marker=f'"account_name":"{_po(tenant).account.name}"')
+
+
+PROBES.update({
+    "channels:ack_queue": _ack_queue,
+    "channels:ack_review": _ack_review,
+    "channels:submission_list": _submission_list,
+    "channels:submission_detail": _submission_detail,
+    "channels:submission_retry": _submission_retry,
+    "channels:shipment_list": _shipment_list,
+    "channels:shipment_create": _tenant_page,
+    "channels:shipment_detail": _shipment_detail,
+    "channels:shipment_labels": _shipment_labels,
+    "channels:vendor_kpis": _kpis,
+    "api:channels:shipment_list": _api_shipments,
+    "api:channels:submission_list": _api_submissions,
+    "api:channels:vendor_kpis": _api_kpis,
+})

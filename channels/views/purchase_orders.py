@@ -8,11 +8,13 @@ from django.views import View
 
 from acorn.views import TenantViewMixin
 from channels.selectors.accounts import account_list
+from channels.selectors.acknowledgements import acknowledgement_submissions
 from channels.selectors.purchase_orders import (
     purchase_order_get,
     purchase_order_line_atp,
     purchase_order_list,
 )
+from channels.selectors.shipments import shipments_for_purchase_order
 from channels.views.forms import PurchaseOrderFilterForm
 
 
@@ -40,4 +42,9 @@ class PurchaseOrderDetailView(TenantViewMixin, View):
             "po": purchase_order, "lines": lines,
             "events": purchase_order.events.all(),
             "exceptions": purchase_order.exceptions.all(),
+            # Second half: acknowledgement submissions and shipments.
+            "ack_submissions": acknowledgement_submissions(tenant=self.tenant,
+                                                           purchase_order=purchase_order),
+            "po_shipments": shipments_for_purchase_order(tenant=self.tenant,
+                                                         purchase_order=purchase_order),
         })
