@@ -55,3 +55,17 @@ def periodic_tasks():
         "channels.acknowledgement_deadlines_check_all",
         {},
     )
+    # Every 15 minutes: release holds whose expiry has passed.
+    yield (
+        "inventory-hold-expiry",
+        crontab(minute="*/15"),
+        "acorn.tasks.for_each_tenant",
+        {"args": ("inventory.stock_hold_expire",)},
+    )
+    # Daily at 02:00 UTC: recompute purchase plans from demand and forecast.
+    yield (
+        "inventory-purchase-plan",
+        crontab(minute=0, hour=2),
+        "acorn.tasks.for_each_tenant",
+        {"args": ("inventory.purchase_plan_refresh",)},
+    )

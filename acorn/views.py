@@ -28,6 +28,8 @@ NAVIGATION = [
     (_("Exceptions"), "channels:exception_list", Role.OPERATIONS),
     (_("Stock"), "inventory:stock_list", Role.VIEWER),
     (_("Products"), "inventory:product_list", Role.VIEWER),
+    (_("Holds"), "inventory:hold_list", Role.VIEWER),
+    (_("Warehouses"), "inventory:warehouse_list", Role.VIEWER),
     (_("Purchase plan"), "inventory:purchase_plan", Role.VIEWER),
     (_("Invoices"), "invoicing:invoice_list", Role.VIEWER),
     (_("Remittances"), "reconciliation:remittance_list", Role.VIEWER),
