@@ -1,18 +1,20 @@
 """holds_throughput: PO holds per second with 8 concurrent workers on
 PostgreSQL, and how many units were promised beyond on-hand (goal 0).
 
-Each worker is a thread with its own connection and tenant scope, placing
-one-line holds of 1-3 units on random products through
-``inventory.services.stock_hold_place`` (the path the channels app uses),
-until the stock of most products runs out. Oversold = sum over products of
-max(held + reserved - on_hand, 0), plus any unit the ledger check finds.
+Each worker is a process (as Celery workers are) with its own connection
+and tenant scope, placing one-line holds of 1-3 units on random products
+through ``inventory.services.stock_hold_place`` (the path the channels app
+uses), until the stock of most products runs out. Threads would measure
+the GIL, not the service: with 8 threads one core runs all the Python.
+Oversold = sum over products of max(held + reserved - on_hand, 0), plus
+any unit the ledger check finds.
 Goal: >= 300 holds/s, 0 oversold.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import random
-import threading
 import time
 import uuid
 
@@ -55,9 +57,11 @@ def run(report):
     from inventory.services import InsufficientStockError, stock_hold_place
 
     tenant, product_ids = _setup()
-    start = threading.Barrier(WORKERS + 1)
-    counts = {"ok": 0, "refused": 0}
-    lock = threading.Lock()
+    # Forked children must not share the parent's database connection.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(WORKERS + 1)
+    results = context.Queue()
 
     def worker(index):
         rng = random.Random(index)
@@ -70,28 +74,33 @@ def run(report):
                     key = f"{index}:{attempt}"
                     try:
                         stock_hold_place(
-                            tenant=tenant, lines=[{"product_id": product_id,
-                                                   "quantity": rng.randint(1, 3)}],
-                            source_type="amazon_po", source_ref=key, idempotency_key=key,
+                            tenant=tenant,
+                            lines=[{"product_id": product_id, "quantity": rng.randint(1, 3)}],
+                            source_type="amazon_po",
+                            source_ref=key,
+                            idempotency_key=key,
                             channel="amazon_vendor",
                         )
                         ok += 1
                     except InsufficientStockError:
                         refused += 1
         finally:
-            with lock:
-                counts["ok"] += ok
-                counts["refused"] += refused
+            results.put((ok, refused))
             connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(WORKERS)]
-    for thread in threads:
-        thread.start()
+    processes = [context.Process(target=worker, args=(i,)) for i in range(WORKERS)]
+    for process in processes:
+        process.start()
     start.wait()
     began = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    counts = {"ok": 0, "refused": 0}
+    for _ in processes:
+        ok, refused = results.get(timeout=600)
+        counts["ok"] += ok
+        counts["refused"] += refused
     elapsed = time.perf_counter() - began
+    for process in processes:
+        process.join()
     with tenant_scope(tenant):
         levels = StockLevel.objects.filter(tenant=tenant).values_list("on_hand", "held", "reserved")
         oversold = sum(max(held + reserved - on_hand, 0) for on_hand, held, reserved in levels)
@@ -99,12 +108,21 @@ def run(report):
     oversold += sum(abs(m.stored - m.recomputed) for m in mismatches)
     rate = counts["ok"] / elapsed
     report(
-        name="holds_throughput", value=rate, unit="holds/s", goal=f">= {GOAL:.0f} holds/s",
-        baseline=None, ratio=None, passed=rate >= GOAL and oversold == 0,
+        name="holds_throughput",
+        value=rate,
+        unit="holds/s",
+        goal=f">= {GOAL:.0f} holds/s",
+        baseline=None,
+        ratio=None,
+        passed=rate >= GOAL and oversold == 0,
         parameters={
-            "workers": WORKERS, "products": PRODUCTS, "units_per_product": UNITS,
-            "placed": counts["ok"], "refused": counts["refused"],
+            "workers": WORKERS,
+            "products": PRODUCTS,
+            "units_per_product": UNITS,
+            "placed": counts["ok"],
+            "refused": counts["refused"],
             "attempts_per_second": round((counts["ok"] + counts["refused"]) / elapsed, 1),
-            "seconds": round(elapsed, 2), "oversold": oversold,
+            "seconds": round(elapsed, 2),
+            "oversold": oversold,
         },
     )
