@@ -53,3 +53,29 @@ def acknowledgement_submissions(*, tenant, purchase_order) -> QuerySet[Submissio
         tenant=tenant, account_id=purchase_order.account_id,
         document_type=DocumentType.ACKNOWLEDGEMENT, document_ref=purchase_order.number,
     ).order_by("-document_version", "-id")
+
+
+def acknowledgement_overview_cards(*, tenant) -> list[dict]:
+    """The home dashboard card: POs waiting on us and deadline alerts."""
+    from django.db.models import Q
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from channels.models import ChannelException, ExceptionKind, ExceptionStatus
+
+    waiting = PurchaseOrder.objects.filter(tenant=tenant, ack_status__in=QUEUE_STATUSES).count()
+    alerts = ChannelException.objects.filter(
+        Q(kind=ExceptionKind.ACK_DEADLINE) | Q(kind=ExceptionKind.SUBMISSION_STALE)
+        | Q(kind=ExceptionKind.OUTCOME_UNKNOWN) | Q(kind=ExceptionKind.SUBMISSION_FAILED),
+        tenant=tenant, status=ExceptionStatus.OPEN,
+    ).values("kind").annotate(count=Count("id"))
+    by_kind = {row["kind"]: row["count"] for row in alerts}
+    due = by_kind.get(ExceptionKind.ACK_DEADLINE, 0)
+    troubled = sum(by_kind.values()) - due
+    return [{
+        "label": _("Acknowledgements waiting"), "value": waiting,
+        "hint": _("%(due)s due within 4 hours; %(troubled)s submissions need attention")
+        % {"due": due, "troubled": troubled},
+        "url": reverse("channels:ack_queue", kwargs={"tenant_slug": tenant.slug}),
+        "tone": "warning" if due or troubled else "ok",
+    }]

@@ -38,6 +38,10 @@ def overview_cards(*, tenant) -> list[dict]:
          "hint": _("Amazon channel work queue"), "url": exceptions_url,
          "tone": "warning" if open_exceptions else "ok"},
     ]
+    # Second half: acknowledgements waiting, deadline and submission alerts.
+    from channels.selectors.acknowledgements import acknowledgement_overview_cards
+
+    cards.extend(acknowledgement_overview_cards(tenant=tenant))
     if reauth:
         cards.append({
             "label": _("Accounts needing re-authorization"), "value": reauth,
