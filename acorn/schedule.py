@@ -45,15 +45,15 @@ def periodic_tasks():
     yield (
         "channels-submissions-poll",
         crontab(minute="*"),
-        "channels.submissions_poll_all",
-        {},
+        "acorn.tasks.for_each_tenant",
+        {"args": ("channels.submissions_poll",)},
     )
     # Every 15 minutes: raise ACK_DEADLINE for POs due within 4 hours.
     yield (
         "channels-acknowledgement-deadlines",
         crontab(minute="*/15"),
-        "channels.acknowledgement_deadlines_check_all",
-        {},
+        "acorn.tasks.for_each_tenant",
+        {"args": ("channels.acknowledgement_deadlines_check",)},
     )
     # Every 15 minutes: release holds whose expiry has passed.
     yield (

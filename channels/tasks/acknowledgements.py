@@ -6,7 +6,7 @@ from celery import shared_task
 
 from acorn.celery_app import Queue
 from acorn.models import Tenant
-from acorn.tenancy import no_tenant, tenant_task
+from acorn.tenancy import tenant_task
 from channels.services import acknowledgements as services
 
 
@@ -22,17 +22,3 @@ from channels.services import acknowledgements as services
 def acknowledgement_deadlines_check_task(*, tenant_id: int) -> None:
     services.acknowledgement_deadlines_check(tenant=Tenant.objects.get(pk=tenant_id))
 
-
-@shared_task(
-    name="channels.acknowledgement_deadlines_check_all",
-    queue=Queue.DEFAULT,
-    ignore_result=True,
-    # Only enqueues one task per active tenant.
-    soft_time_limit=60,
-    time_limit=90,
-)
-def acknowledgement_deadlines_check_all_task() -> None:
-    with no_tenant():
-        tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
-    for tenant_id in tenant_ids:
-        acknowledgement_deadlines_check_task.delay(tenant_id=tenant_id)

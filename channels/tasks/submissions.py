@@ -6,7 +6,7 @@ from celery import shared_task
 
 from acorn.celery_app import Queue
 from acorn.models import Tenant
-from acorn.tenancy import no_tenant, tenant_task
+from acorn.tenancy import tenant_task
 from channels.services import submissions as services
 from vendor_api.errors import SpApiError
 
@@ -58,17 +58,3 @@ def submission_reconcile_task(*, tenant_id: int, submission_id: int) -> None:
 def submissions_poll_task(*, tenant_id: int) -> None:
     services.submissions_poll(tenant=Tenant.objects.get(pk=tenant_id))
 
-
-@shared_task(
-    name="channels.submissions_poll_all",
-    queue=Queue.DEFAULT,
-    ignore_result=True,
-    # Only enqueues one task per active tenant.
-    soft_time_limit=60,
-    time_limit=90,
-)
-def submissions_poll_all_task() -> None:
-    with no_tenant():
-        tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
-    for tenant_id in tenant_ids:
-        submissions_poll_task.delay(tenant_id=tenant_id)
