@@ -26,6 +26,8 @@ NAVIGATION = [
     (_("Acknowledgements"), "channels:ack_queue", Role.OPERATIONS),
     (_("Shipments"), "channels:shipment_list", Role.VIEWER),
     (_("Exceptions"), "channels:exception_list", Role.OPERATIONS),
+    (_("Submissions"), "channels:submission_list", Role.VIEWER),
+    (_("Vendor KPIs"), "channels:vendor_kpis", Role.VIEWER),
     (_("Stock"), "inventory:stock_list", Role.VIEWER),
     (_("Products"), "inventory:product_list", Role.VIEWER),
     (_("Holds"), "inventory:hold_list", Role.VIEWER),

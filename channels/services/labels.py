@@ -19,7 +19,6 @@ LABEL_SIZE = (4 * inch, 6 * inch)
 # GS1 logistics label: X-dimension 0.495-0.94 mm, bar height >= 27 mm.
 BAR_WIDTH = 0.5 * mm
 BAR_HEIGHT = 30 * mm
-BINARY_MARKER = b"%\223\214\213\236"
 
 
 def _address_lines(party: dict) -> list[str]:
@@ -33,8 +32,7 @@ def _address_lines(party: dict) -> list[str]:
 def shipment_labels_pdf(*, shipment, cartons, purchase_order_numbers, ship_to: dict) -> bytes:
     """The labels PDF of ``cartons`` (in order) of ``shipment``."""
     buffer = io.BytesIO()
-    # Uncompressed: a few KB per carton, and plain text to inspect.
-    pdf = canvas.Canvas(buffer, pagesize=LABEL_SIZE, pageCompression=0)
+    pdf = canvas.Canvas(buffer, pagesize=LABEL_SIZE)
     pdf.setTitle(f"Carton labels {shipment.shipment_identifier}")
     width, height = LABEL_SIZE
     total = len(cartons)
@@ -69,8 +67,4 @@ def shipment_labels_pdf(*, shipment, cartons, purchase_order_numbers, ship_to: d
         pdf.drawCentredString(width / 2, 0.3 * inch, "SSCC")
         pdf.showPage()
     pdf.save()
-    # reportlab's header comment carries four high bytes to mark the file
-    # binary; with nothing compressed the file is otherwise 7-bit text.
-    # Same length, so the cross-reference offsets stay right; the file
-    # then decodes as text (e.g. in the cross-tenant test harness).
-    return buffer.getvalue().replace(BINARY_MARKER, b"%ACRN", 1)
+    return buffer.getvalue()
