@@ -33,8 +33,18 @@ def django_db_setup(
         connection.settings_dict["NAME"] = test_name
     yield
     if not keepdb:
+        from django.db import OperationalError
+
         with django_db_blocker.unblock(), owner_connection():
-            teardown_databases(db_cfg, verbosity=0)
+            try:
+                teardown_databases(db_cfg, verbosity=0)
+            except OperationalError as exc:
+                # A worker or server thread a test started may still hold a
+                # session for a moment; the next --create-db run drops the
+                # database anyway, so this is not a test failure.
+                import warnings
+
+                warnings.warn(f"Test database left in place: {exc}", stacklevel=1)
 
 
 # --- Shared fixtures: two tenants, logins per role, API keys ---------------
