@@ -51,8 +51,11 @@ from channels.models import (
 )
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 from channels.services.submissions import Presence, submission_create
-from inventory.models import InboundStatus, InboundSupply
-from inventory.selectors.stock import atp_for_products, hold_list
+from inventory.selectors.stock import (
+    atp_for_products,
+    hold_list,
+    inbound_supply_open_by_product,
+)
 from inventory.services.holds import (
     InsufficientStockError,
     stock_hold_place,
@@ -196,22 +199,6 @@ def acknowledgement_holds_sync(*, tenant, purchase_order, reason: str = "plan ch
 # --- Planning -----------------------------------------------------------------
 
 
-def _inbound_by_product(*, tenant, product_ids, until: datetime.date) -> dict[int, list]:
-    """Open inbound supply per product up to ``until``: [[date, qty], ...]."""
-    rows = (
-        InboundSupply.objects.filter(
-            tenant=tenant, status=InboundStatus.OPEN, product_id__in=list(product_ids),
-            expected_on__lte=until,
-        )
-        .order_by("expected_on", "pk")
-        .values_list("product_id", "expected_on", "quantity")
-    )
-    inbound: dict[int, list] = defaultdict(list)
-    for product_id, expected_on, quantity in rows:
-        inbound[product_id].append([expected_on, quantity])
-    return inbound
-
-
 def _transit_days(purchase_order: PurchaseOrder) -> int:
     if purchase_order.ship_window_start and purchase_order.delivery_window_start:
         days = (purchase_order.delivery_window_start - purchase_order.ship_window_start).days
@@ -253,7 +240,7 @@ def _plan_lines(*, tenant, purchase_order, lines, held: dict[str, int], today) -
     for line in lines:
         if line.product_id:
             available[line.product_id] += held.get(line.item_sequence_number, 0)
-    inbound = _inbound_by_product(
+    inbound = inbound_supply_open_by_product(
         tenant=tenant, product_ids=product_ids,
         until=today + timedelta(days=account.backorder_horizon_days),
     )

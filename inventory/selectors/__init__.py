@@ -18,6 +18,7 @@ from inventory.selectors.stock import (
     hold_event_list,
     hold_line_list,
     hold_list,
+    inbound_supply_open_by_product,
     movement_list,
     stock_balance_list,
     stock_consistency_check,
@@ -26,6 +27,7 @@ from inventory.selectors.stock import (
 
 __all__ = [
     "forecast_list",
+    "inbound_supply_open_by_product",
     "overview_cards",
     "product_get",
     "product_list",

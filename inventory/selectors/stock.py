@@ -275,3 +275,22 @@ def stock_consistency_check(*, tenant, product_ids=None) -> list[Mismatch]:
             if stored != recomputed:
                 mismatches.append(Mismatch(product_id, what, stored, recomputed))
     return mismatches
+
+
+def inbound_supply_open_by_product(*, tenant, product_ids, until: date) -> dict[int, list]:
+    """Open inbound supply due by ``until``, per product, earliest first:
+    ``{product_id: [[expected_on, quantity], ...]}`` (one query)."""
+    rows = (
+        InboundSupply.objects.filter(
+            tenant=tenant,
+            status=InboundStatus.OPEN,
+            product_id__in=list(product_ids),
+            expected_on__lte=until,
+        )
+        .order_by("expected_on", "pk")
+        .values_list("product_id", "expected_on", "quantity")
+    )
+    inbound: dict[int, list] = defaultdict(list)
+    for product_id, expected_on, quantity in rows:
+        inbound[product_id].append([expected_on, quantity])
+    return inbound
