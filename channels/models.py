@@ -574,8 +574,44 @@ class ShipmentItem(TenantModel):
         return f"{self.shipment_id}/{self.item_sequence_number}"
 
 
+class Pallet(TenantModel):
+    """A pallet of cartons, identified by its own SSCC-18 (AI 00).
+
+    SSCCs come from the same ``Gs1Settings`` counter as cartons, so no
+    serial is ever used twice across cartons and pallets.
+    """
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="pallets")
+    sequence_number = models.PositiveIntegerField()
+    sscc = models.CharField(max_length=18)
+    weight_kg = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    length_cm = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    width_cm = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    is_stackable = models.BooleanField(default=True)
+    # ASN tier (layers) and block (cartons per layer); optional.
+    tier = models.PositiveSmallIntegerField(null=True, blank=True)
+    block = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shipment_id", "sequence_number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "sscc"], name="pallet_unique_sscc"),
+            models.UniqueConstraint(
+                fields=["tenant", "shipment", "sequence_number"], name="pallet_unique_sequence"
+            ),
+        ]
+
+    def __str__(self):
+        return self.sscc
+
+
 class Carton(TenantModel):
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="cartons")
+    # Null for loose cartons (small parcel, non-palletised shipments).
+    pallet = models.ForeignKey(
+        Pallet, on_delete=models.SET_NULL, null=True, blank=True, related_name="cartons"
+    )
     sequence_number = models.PositiveIntegerField()
     sscc = models.CharField(max_length=18)
     weight_kg = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)

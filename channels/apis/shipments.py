@@ -1,4 +1,4 @@
-"""Shipments (with items and cartons) and submissions for BI tools."""
+"""Shipments (with items, cartons and pallets) and submissions for BI tools."""
 
 from __future__ import annotations
 
@@ -30,9 +30,28 @@ class CartonContentOutputSerializer(serializers.Serializer):
 class CartonOutputSerializer(serializers.Serializer):
     sequence_number = serializers.IntegerField()
     sscc = serializers.CharField()
+    pallet_sscc = serializers.CharField(source="pallet.sscc", default=None)
     weight_kg = serializers.DecimalField(max_digits=10, decimal_places=3, allow_null=True)
     tracking_number = serializers.CharField()
     contents = CartonContentOutputSerializer(many=True, source="contents.all")
+
+
+class PalletCartonOutputSerializer(serializers.Serializer):
+    sequence_number = serializers.IntegerField()
+    sscc = serializers.CharField()
+
+
+class PalletOutputSerializer(serializers.Serializer):
+    sequence_number = serializers.IntegerField()
+    sscc = serializers.CharField()
+    weight_kg = serializers.DecimalField(max_digits=10, decimal_places=3, allow_null=True)
+    length_cm = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    width_cm = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    height_cm = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    is_stackable = serializers.BooleanField()
+    tier = serializers.IntegerField(allow_null=True)
+    block = serializers.IntegerField(allow_null=True)
+    cartons = PalletCartonOutputSerializer(many=True, source="cartons.all")
 
 
 class ShipmentListApi(TenantListAPIView):
@@ -52,6 +71,7 @@ class ShipmentListApi(TenantListAPIView):
         ship_to_party_id = serializers.CharField()
         warehouse = serializers.CharField(source="warehouse.code")
         shipment_type = serializers.CharField()
+        shipment_structure = serializers.CharField()
         carrier_scac = serializers.CharField()
         bill_of_lading_number = serializers.CharField()
         carrier_reference_number = serializers.CharField()
@@ -60,6 +80,7 @@ class ShipmentListApi(TenantListAPIView):
         asn_version = serializers.IntegerField()
         items = ShipmentItemOutputSerializer(many=True, source="items.all")
         cartons = CartonOutputSerializer(many=True, source="cartons.all")
+        pallets = PalletOutputSerializer(many=True, source="pallets.all")
         created_at = serializers.DateTimeField()
         updated_at = serializers.DateTimeField()
 

@@ -1,4 +1,4 @@
-"""Reads of shipments, their items and cartons."""
+"""Reads of shipments, their items, cartons and pallets."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from channels.models import (
     Carton,
     CartonItem,
     DocumentType,
+    Pallet,
     PurchaseOrderLine,
     Shipment,
     ShipmentItem,
@@ -24,13 +25,22 @@ def _items():
 
 def _cartons():
     contents = CartonItem.objects.select_related("shipment_item").order_by("id")
-    return Carton.objects.prefetch_related(
+    return Carton.objects.select_related("pallet").prefetch_related(
         Prefetch("contents", queryset=contents)
     ).order_by("sequence_number", "id")
 
 
+def _pallets():
+    cartons = Carton.objects.only("id", "pallet_id", "sequence_number", "sscc").order_by(
+        "sequence_number", "id"
+    )
+    return Pallet.objects.prefetch_related(Prefetch("cartons", queryset=cartons)).order_by(
+        "sequence_number", "id"
+    )
+
+
 def shipment_list(*, tenant, filters: dict | None = None) -> QuerySet[Shipment]:
-    """Shipments with items and cartons prefetched (pages and the API)."""
+    """Shipments with items, cartons and pallets prefetched (pages, API)."""
     filters = filters or {}
     queryset = Shipment.objects.filter(tenant=tenant)
     for key in ("status", "ship_to_party_id", "shipment_identifier"):
@@ -43,7 +53,8 @@ def shipment_list(*, tenant, filters: dict | None = None) -> QuerySet[Shipment]:
     return (
         queryset.select_related("account", "warehouse")
         .prefetch_related(
-            Prefetch("items", queryset=_items()), Prefetch("cartons", queryset=_cartons())
+            Prefetch("items", queryset=_items()), Prefetch("cartons", queryset=_cartons()),
+            Prefetch("pallets", queryset=_pallets()),
         )
         .order_by("-created_at", "-id")
     )

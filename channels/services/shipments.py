@@ -2,7 +2,8 @@
 
 - ``shipment_create``: a draft from accepted PO lines going to one Amazon
   fulfilment centre (one or several POs), with items (lot, expiry, country
-  of origin) and cartons identified by SSCC-18.
+  of origin) and cartons identified by SSCC-18, optionally stacked on
+  pallets that carry their own SSCC-18 (same counter, so never a repeat).
 - ``shipment_ship``: the goods left. Holds are consumed (inventory writes
   the shipment movements), shipped quantities and PO events recorded, and
   the ASN goes out as a Submission. ASN rules (vendorShipments.json):
@@ -10,8 +11,11 @@
   (later is allowed but warned); ``shipmentIdentifier`` unique and never
   reused (it is generated once per shipment and protected by a unique
   constraint; shipments are never deleted).
-- ``shipment_asn_resend``: after a rejected ASN is fixed, a new version
-  (Original while Amazon has none, Replace after one was accepted).
+- ``shipment_transport_update``: fix carrier data (SCAC, bill of lading,
+  PRO) of a shipment whose ASN was rejected or needs a correction.
+- ``shipment_asn_resend``: after a rejected ASN is fixed, or to correct an
+  accepted one, a new version (Original while Amazon has none, Replace
+  after one was accepted).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import datetime
 import uuid
 from collections import defaultdict
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -36,6 +41,7 @@ from channels.models import (
     CartonItem,
     DocumentType,
     Gs1Settings,
+    Pallet,
     PurchaseOrderEvent,
     PurchaseOrderEventKind,
     PurchaseOrderLine,
@@ -65,7 +71,10 @@ from vendor_api.operations.shipments import (
     Weight,
     WeightUnitShort,
 )
-from vendor_api.types import Address, ItemQuantity, Party
+from vendor_api.operations.shipments import (
+    Pallet as AsnPallet,
+)
+from vendor_api.types import Address, ItemQuantity, Party, format_decimal
 
 # vendorShipments.json: "send ASNs within 30 minutes of departure".
 ASN_DEADLINE_AFTER_DEPARTURE = timedelta(minutes=30)
@@ -82,8 +91,17 @@ CARTONS_DISAGREE = "Item {seq}: cartons hold {packed}, the shipment ships {quant
 NO_GS1 = "Set the GS1 company prefix (GS1 settings) before building cartons."
 SHIPPED_IN_FUTURE = "The shipped date may not be in the future."
 NOT_DRAFT = "Shipment {identifier} was already shipped."
-NOT_FAILED = "Only a shipment whose ASN Amazon rejected can be sent again."
+NOT_FAILED = (
+    "Only a shipment whose ASN Amazon rejected or accepted can be sent again."
+)
 SHIPMENT_NOT_FOUND = "No such shipment."
+PALLETS_AND_PER_PALLET = "Give either the pallets or the cartons per pallet, not both."
+CARTONS_PER_PALLET_POSITIVE = "Cartons per pallet must be at least 1."
+PALLET_CARTON_UNKNOWN = "Pallet {pallet}: there is no carton {carton}."
+PALLET_CARTON_TWICE = "Carton {carton} is on more than one pallet."
+PALLET_EMPTY = "Pallet {pallet} holds no cartons."
+LOOSE_CARTONS = "Cartons {cartons} are on no pallet; a palletised shipment has no loose cartons."
+NOT_CORRECTABLE = "Only a shipment whose ASN was rejected or accepted can be corrected."
 ASN_LATE_WARNING = (
     "The ASN is sent {minutes} minutes after departure; Amazon asks for 30 minutes at most."
 )
@@ -120,6 +138,8 @@ def shipment_create(
     warehouse,
     lines: list[dict],
     cartons: list[dict] | None = None,
+    pallets: list[dict] | None = None,
+    cartons_per_pallet: int | None = None,
     carrier_scac: str = "",
     bill_of_lading_number: str = "",
     carrier_reference_number: str = "",
@@ -133,6 +153,13 @@ def shipment_create(
     "country_of_origin"?}]`` in ordered units. ``cartons``: ``[{"items":
     [{"line": index into lines, "quantity"}], "weight_kg"?, ...}]``; without
     cartons everything goes into one carton. Each carton gets an SSCC.
+
+    Palletising (none for small parcel): ``pallets``: ``[{"cartons": [index
+    into cartons], "weight_kg"?, "length_cm"?, "width_cm"?, "height_cm"?,
+    "stackable"?, "tier"?, "block"?}]``, or ``cartons_per_pallet``: cartons
+    stacked in order, that many per pallet. Every carton of a palletised
+    shipment is on exactly one pallet. Pallets get SSCCs after the cartons,
+    from the same counter.
     """
     if not lines:
         raise ApplicationError(NO_LINES)
@@ -166,7 +193,8 @@ def shipment_create(
         tenant=tenant, account=account, shipment_identifier=_identifier_new(),
         ship_to_party_id=destinations.pop(), ship_from=account.ship_from or {},
         warehouse=warehouse, shipment_type=shipment_type,
-        shipment_structure=ShipmentStructure.LOOSE_ASSORTMENT_CASE,
+        shipment_structure=ShipmentStructure.PALLETIZED_ASSORTMENT_CASE
+        if pallets or cartons_per_pallet else ShipmentStructure.LOOSE_ASSORTMENT_CASE,
         carrier_scac=carrier_scac, bill_of_lading_number=bill_of_lading_number,
         carrier_reference_number=carrier_reference_number,
         estimated_delivery_at=estimated_delivery_at,
@@ -203,12 +231,34 @@ def shipment_create(
     ShipmentItem.objects.bulk_create(items)
     cartons = cartons or [{"items": [{"line": i, "quantity": item.quantity}
                                      for i, item in enumerate(items)]}]
-    ssccs = sscc_allocate(tenant=tenant, count=len(cartons))
+    pallet_specs = _pallet_specs(cartons=len(cartons), pallets=pallets,
+                                 cartons_per_pallet=cartons_per_pallet)
+    ssccs = sscc_allocate(tenant=tenant, count=len(cartons) + len(pallet_specs))
+    pallet_rows = [
+        Pallet(
+            tenant=tenant, shipment=shipment, sequence_number=sequence,
+            sscc=ssccs[len(cartons) + sequence - 1],
+            weight_kg=spec.get("weight_kg"), length_cm=spec.get("length_cm"),
+            width_cm=spec.get("width_cm"), height_cm=spec.get("height_cm"),
+            is_stackable=bool(spec.get("stackable", True)),
+            tier=spec.get("tier"), block=spec.get("block"),
+        )
+        for sequence, spec in enumerate(pallet_specs, start=1)
+    ]
+    for pallet in pallet_rows:
+        pallet.full_clean(exclude=["tenant", "shipment"], validate_constraints=False)
+    Pallet.objects.bulk_create(pallet_rows)
+    pallet_of = {
+        carton_index: pallet
+        for pallet, spec in zip(pallet_rows, pallet_specs, strict=True)
+        for carton_index in spec["cartons"]
+    }
     packed: dict[int, int] = defaultdict(int)
     carton_rows, contents = [], []
-    for sequence, (spec, sscc) in enumerate(zip(cartons, ssccs, strict=True), start=1):
+    for sequence, (spec, sscc) in enumerate(zip(cartons, ssccs, strict=False), start=1):
         carton = Carton(
-            tenant=tenant, shipment=shipment, sequence_number=sequence, sscc=sscc,
+            tenant=tenant, shipment=shipment, pallet=pallet_of.get(sequence - 1),
+            sequence_number=sequence, sscc=sscc,
             weight_kg=spec.get("weight_kg"), length_cm=spec.get("length_cm"),
             width_cm=spec.get("width_cm"), height_cm=spec.get("height_cm"),
             tracking_number=spec.get("tracking_number", ""),
@@ -230,8 +280,42 @@ def shipment_create(
     ])
     audit_record(actor=actor, action=AuditAction.CREATE, instance=shipment,
                  summary=f"Shipment {shipment.shipment_identifier} drafted",
-                 after={"items": len(items), "cartons": len(carton_rows)})
+                 after={"items": len(items), "cartons": len(carton_rows),
+                        "pallets": len(pallet_rows)})
     return shipment
+
+
+def _pallet_specs(*, cartons: int, pallets: list[dict] | None,
+                  cartons_per_pallet: int | None) -> list[dict]:
+    """Pallet specs with carton indexes checked: each carton on one pallet."""
+    if pallets and cartons_per_pallet:
+        raise ApplicationError(PALLETS_AND_PER_PALLET)
+    if cartons_per_pallet is not None and not pallets:
+        if int(cartons_per_pallet) < 1:
+            raise ApplicationError(CARTONS_PER_PALLET_POSITIVE)
+        size = int(cartons_per_pallet)
+        return [{"cartons": list(range(start, min(start + size, cartons)))}
+                for start in range(0, cartons, size)]
+    if not pallets:
+        return []
+    seen: set[int] = set()
+    specs = []
+    for number, spec in enumerate(pallets, start=1):
+        indexes = [int(index) for index in spec.get("cartons") or []]
+        if not indexes:
+            raise ApplicationError(PALLET_EMPTY.format(pallet=number))
+        for index in indexes:
+            if not 0 <= index < cartons:
+                raise ApplicationError(PALLET_CARTON_UNKNOWN.format(pallet=number,
+                                                                    carton=index + 1))
+            if index in seen:
+                raise ApplicationError(PALLET_CARTON_TWICE.format(carton=index + 1))
+            seen.add(index)
+        specs.append({**spec, "cartons": indexes})
+    loose = [str(index + 1) for index in range(cartons) if index not in seen]
+    if loose:
+        raise ApplicationError(LOOSE_CARTONS.format(cartons=", ".join(loose)))
+    return specs
 
 
 def _party(raw: dict, fallback_id: str = "") -> Party:
@@ -253,8 +337,13 @@ def shipment_asn_payload(*, shipment: Shipment, confirmation_type: str, now) -> 
     items = list(
         shipment.items.select_related("po_line__purchase_order").order_by("item_sequence_number")
     )
-    cartons = list(shipment.cartons.prefetch_related("contents__shipment_item")
+    cartons = list(shipment.cartons.prefetch_related("contents__shipment_item__po_line")
                    .order_by("sequence_number"))
+    pallets = list(shipment.pallets.order_by("sequence_number"))
+    cartons_on = defaultdict(list)
+    for carton in cartons:
+        if carton.pallet_id is not None:
+            cartons_on[carton.pallet_id].append(str(carton.sequence_number))
     first_po = items[0].po_line.purchase_order
     vendor_code = first_po.selling_party_id or (shipment.account.vendor_codes or [""])[0]
 
@@ -297,6 +386,14 @@ def shipment_asn_payload(*, shipment: Shipment, confirmation_type: str, now) -> 
         )
         for carton in cartons
     )
+    asn_pallets = tuple(
+        AsnPallet(
+            identifiers=(ContainerIdentifier(ContainerIdentificationType.SSCC, pallet.sscc),),
+            carton_reference_numbers=tuple(cartons_on[pallet.pk]),
+            tier=pallet.tier, block=pallet.block,
+        )
+        for pallet in pallets
+    )
     confirmation = ShipmentConfirmation(
         shipment_identifier=shipment.shipment_identifier,
         confirmation_type=ShipmentConfirmationType(confirmation_type),
@@ -313,10 +410,48 @@ def shipment_asn_payload(*, shipment: Shipment, confirmation_type: str, now) -> 
         bill_of_lading_number=shipment.bill_of_lading_number or None,
         shipped_date=shipment.shipped_at,
         estimated_delivery_date=shipment.estimated_delivery_at,
-        carton_count=len(cartons),
+        # vendorShipments.json: cartonCount "only for non-palletized
+        # shipments", palletCount "only for palletized shipments".
+        carton_count=None if pallets else len(cartons),
+        pallet_count=len(pallets) if pallets else None,
+        gross_weight=_gross_weight(cartons=cartons, pallets=pallets),
         cartons=asn_cartons,
+        pallets=asn_pallets,
     )
-    return {"shipmentConfirmations": [confirmation.to_json()]}
+    data = confirmation.to_json()
+    # Dimensions and pallet weight are not in the client's dataclasses.
+    for carton, raw in zip(cartons, data.get("cartons") or [], strict=True):
+        _measures_add(raw, carton, with_weight=False)
+    for pallet, raw in zip(pallets, data.get("pallets") or [], strict=True):
+        _measures_add(raw, pallet, with_weight=True)
+    return {"shipmentConfirmations": [data]}
+
+
+CENTIMETRES_PER_METRE = Decimal(100)
+
+
+def _measures_add(raw: dict, container, *, with_weight: bool) -> None:
+    """Dimensions (in metres: the model has no centimetres) and weight."""
+    sides = (container.length_cm, container.width_cm, container.height_cm)
+    if all(side is not None for side in sides):
+        length, width, height = (
+            format_decimal((side / CENTIMETRES_PER_METRE).normalize()) for side in sides
+        )
+        raw["dimensions"] = {"length": length, "width": width, "height": height,
+                             "unitOfMeasure": "Meter"}
+    if with_weight and container.weight_kg is not None:
+        raw["weight"] = Weight(value=container.weight_kg, unit=WeightUnitShort.KG).to_json()
+
+
+def _gross_weight(*, cartons, pallets) -> Weight | None:
+    """Pallet weights when every pallet is weighed, else carton weights."""
+    if pallets and all(pallet.weight_kg is not None for pallet in pallets):
+        return Weight(value=sum((p.weight_kg for p in pallets), Decimal(0)),
+                      unit=WeightUnitShort.KG)
+    if cartons and all(carton.weight_kg is not None for carton in cartons):
+        return Weight(value=sum((c.weight_kg for c in cartons), Decimal(0)),
+                      unit=WeightUnitShort.KG)
+    return None
 
 
 def _asn_submit(*, tenant, shipment: Shipment, confirmation_type: str, now) -> Submission:
@@ -400,13 +535,43 @@ def shipment_ship(
     return shipment, warnings
 
 
+CORRECTABLE = (ShipmentStatus.FAILED, ShipmentStatus.CONFIRMED)
+TRANSPORT_FIELDS = ("carrier_scac", "bill_of_lading_number", "carrier_reference_number")
+
+
 @transaction.atomic
-def shipment_asn_resend(*, tenant, shipment_id: int, actor=None) -> Submission:
-    """A new ASN version after Amazon rejected the last one (explicit)."""
+def shipment_transport_update(*, tenant, shipment_id: int, actor=None, **fields) -> Shipment:
+    """Fix carrier SCAC, bill of lading or PRO number before a resend.
+
+    Only for a shipment whose ASN Amazon rejected or accepted: a draft is
+    edited by rebuilding it, and an ASN in flight is left alone.
+    """
     shipment = shipment_lock(tenant=tenant, shipment_id=shipment_id)
     if shipment is None:
         raise NotFoundError(SHIPMENT_NOT_FOUND)
-    if shipment.status != ShipmentStatus.FAILED:
+    if shipment.status not in CORRECTABLE:
+        raise ApplicationError(NOT_CORRECTABLE)
+    before = {name: getattr(shipment, name) for name in TRANSPORT_FIELDS}
+    changes = {name: (value or "").strip() for name, value in fields.items()
+               if name in TRANSPORT_FIELDS and value is not None}
+    for name, value in changes.items():
+        setattr(shipment, name, value)
+    shipment.full_clean(exclude=["tenant", "account", "warehouse"], validate_constraints=False)
+    shipment.save(update_fields=[*changes, "updated_at"])
+    audit_record(actor=actor, action=AuditAction.UPDATE, instance=shipment,
+                 summary=f"Transport details of {shipment.shipment_identifier} corrected",
+                 before=before, after={name: getattr(shipment, name) for name in changes})
+    return shipment
+
+
+@transaction.atomic
+def shipment_asn_resend(*, tenant, shipment_id: int, actor=None) -> Submission:
+    """A new ASN version (explicit): after Amazon rejected the last one,
+    or to correct an accepted one (then as a Replace)."""
+    shipment = shipment_lock(tenant=tenant, shipment_id=shipment_id)
+    if shipment is None:
+        raise NotFoundError(SHIPMENT_NOT_FOUND)
+    if shipment.status not in CORRECTABLE:
         raise ApplicationError(NOT_FAILED)
     accepted_before = Submission.objects.filter(
         tenant=tenant, account_id=shipment.account_id,

@@ -1,4 +1,5 @@
-"""Shipments: list, builder, detail (ship, resend ASN), carton labels."""
+"""Shipments: list, builder, detail (ship, correct and resend the ASN),
+carton and pallet labels."""
 
 from __future__ import annotations
 
@@ -20,7 +21,12 @@ from channels.selectors.shipments import (
     shipment_submissions,
 )
 from channels.services.labels import shipment_labels_pdf
-from channels.services.shipments import shipment_asn_resend, shipment_create, shipment_ship
+from channels.services.shipments import (
+    shipment_asn_resend,
+    shipment_create,
+    shipment_ship,
+    shipment_transport_update,
+)
 from inventory.selectors.catalog import warehouse_list
 from vendor_api.operations.shipments import ShipmentType
 
@@ -51,6 +57,10 @@ class ShipmentBuildForm(forms.Form):
     carton_mode = forms.ChoiceField(label=_("Cartons"), choices=[
         ("one", _("Everything in one carton")), ("per_line", _("One carton per line")),
     ])
+    cartons_per_pallet = forms.IntegerField(
+        label=_("Cartons per pallet"), required=False, min_value=1,
+        help_text=_("Leave empty for loose cartons (small parcel)."),
+    )
 
 
 class ShipmentCreateView(TenantViewMixin, View):
@@ -109,7 +119,8 @@ class ShipmentCreateView(TenantViewMixin, View):
                 carrier_scac=form.cleaned_data["carrier_scac"],
                 bill_of_lading_number=form.cleaned_data["bill_of_lading_number"],
                 carrier_reference_number=form.cleaned_data["carrier_reference_number"],
-                shipment_type=form.cleaned_data["shipment_type"], actor=request.user,
+                shipment_type=form.cleaned_data["shipment_type"],
+                cartons_per_pallet=form.cleaned_data["cartons_per_pallet"], actor=request.user,
             )
         except (ApplicationError, ValueError) as error:
             form.add_error(None, getattr(error, "message", str(error)))
@@ -120,6 +131,14 @@ class ShipmentCreateView(TenantViewMixin, View):
 
 class ShipForm(forms.Form):
     shipped_at = forms.DateTimeField(label=_("Shipped at (UTC)"), required=False)
+
+
+class TransportForm(forms.Form):
+    carrier_scac = forms.CharField(label=_("Carrier SCAC"), required=False, max_length=10)
+    bill_of_lading_number = forms.CharField(label=_("Bill of lading"), required=False,
+                                            max_length=40)
+    carrier_reference_number = forms.CharField(label=_("PRO number"), required=False,
+                                               max_length=40)
 
 
 class ShipmentDetailView(TenantViewMixin, View):
@@ -133,6 +152,8 @@ class ShipmentDetailView(TenantViewMixin, View):
         shipment = self._shipment(shipment_id)
         return render(request, "channels/shipment_detail.html", {
             "shipment": shipment, "ship_form": ShipForm(),
+            "transport_form": TransportForm(initial={
+                name: getattr(shipment, name) for name in TransportForm.base_fields}),
             "submissions": shipment_submissions(tenant=self.tenant, shipment=shipment),
         })
 
@@ -142,6 +163,12 @@ class ShipmentDetailView(TenantViewMixin, View):
                         shipment_id=shipment.pk)
         try:
             if "resend" in request.POST:
+                transport = TransportForm(request.POST)
+                if transport.is_valid() and any(
+                    name in request.POST for name in TransportForm.base_fields
+                ):
+                    shipment_transport_update(tenant=self.tenant, shipment_id=shipment.pk,
+                                              actor=request.user, **transport.cleaned_data)
                 shipment_asn_resend(tenant=self.tenant, shipment_id=shipment.pk,
                                     actor=request.user)
                 messages.success(request, _("A new ASN version is queued."))
@@ -160,7 +187,7 @@ class ShipmentDetailView(TenantViewMixin, View):
 
 
 class ShipmentLabelsView(TenantViewMixin, View):
-    """The carton labels PDF, rendered on request (never stored)."""
+    """The carton and pallet labels PDF, rendered on request (never stored)."""
 
     def get(self, request, tenant_slug, shipment_id):
         shipment = shipment_get(tenant=self.tenant, shipment_id=shipment_id)
@@ -170,6 +197,7 @@ class ShipmentLabelsView(TenantViewMixin, View):
         numbers = sorted({item.po_line.purchase_order.number for item in items})
         ship_to = items[0].po_line.purchase_order.ship_to if items else {}
         pdf = shipment_labels_pdf(shipment=shipment, cartons=list(shipment.cartons.all()),
+                                  pallets=list(shipment.pallets.all()),
                                   purchase_order_numbers=numbers, ship_to=ship_to)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = (
