@@ -515,6 +515,44 @@ def get_purchase_orders_status(request: SandboxRequest, grant: Grant, state: San
     return SandboxResponse(status=200, body={"payload": payload})
 
 
+# vendorShipments.json, billOfLadingNumber: "mandatory in Shipment
+# Confirmation message for FTL and LTL shipments".
+BOL_SHIPMENT_TYPES = ("TruckLoad", "LessThanTruckLoad")
+
+
+def _asn_structure_errors(asn: dict) -> list[dict]:
+    """Business rules of one ASN beyond its schema: the BOL of truck
+    shipments, and pallets that point at the ASN's own cartons."""
+    identifier = asn["shipmentIdentifier"]
+    errors = []
+    if asn.get("shipmentType") in BOL_SHIPMENT_TYPES and not (
+        asn.get("transportationDetails") or {}
+    ).get("billOfLadingNumber"):
+        errors.append(_error(
+            "MISSING_BILL_OF_LADING",
+            f"Shipment {identifier}: the bill of lading number is mandatory for "
+            f"{asn['shipmentType']} shipments.",
+        ))
+    cartons = {carton["cartonSequenceNumber"] for carton in asn.get("cartons") or []}
+    on_pallets: set[str] = set()
+    for pallet in asn.get("pallets") or []:
+        references = pallet.get("cartonReferenceDetails") or {}
+        numbers = references.get("cartonReferenceNumbers") or []
+        pallet_id = pallet["palletIdentifiers"][0]["containerIdentificationNumber"] if pallet[
+            "palletIdentifiers"] else "?"
+        unknown = [n for n in numbers if n not in cartons]
+        twice = [n for n in numbers if n in on_pallets]
+        on_pallets.update(numbers)
+        count = references.get("cartonCount")
+        if unknown or twice or (count is not None and count != len(numbers)):
+            errors.append(_error(
+                "INVALID_CARTON_REFERENCE",
+                f"Shipment {identifier}: pallet {pallet_id} refers to cartons that are not in "
+                f"the shipment, are on another pallet, or disagree with its carton count.",
+            ))
+    return errors
+
+
 def submit_shipment_confirmations(request: SandboxRequest, grant: Grant, state: SandboxState):
     body = request.json()
     errors: list[dict] = []
@@ -529,6 +567,10 @@ def submit_shipment_confirmations(request: SandboxRequest, grant: Grant, state: 
         if asn["shipmentConfirmationType"] == "Replace" and not known:
             errors.append(_error("INVALID_SHIPMENT_ID",
                                  f"No shipment {identifier} to replace."))
+            continue
+        structure_errors = _asn_structure_errors(asn)
+        if structure_errors:
+            errors.extend(structure_errors)
             continue
         numbers = set()
         for item in asn["shippedItems"]:
@@ -590,8 +632,117 @@ def _offset_page(request: SandboxRequest, items: list, default_limit: int = 50):
     return page, token
 
 
+def _asn_items(asn: dict) -> list[dict]:
+    """shippedItems grouped by PO, as GetShipmentDetails' purchaseOrders."""
+    by_po: dict[str, list[dict]] = {}
+    for item in asn["shippedItems"]:
+        number = (item.get("itemDetails") or {}).get("purchaseOrderNumber", "")
+        entry = {"itemSequenceNumber": item["itemSequenceNumber"],
+                 "shippedQuantity": item["shippedQuantity"]}
+        if item.get("amazonProductIdentifier"):
+            entry["buyerProductIdentifier"] = item["amazonProductIdentifier"]
+        if item.get("vendorProductIdentifier"):
+            entry["vendorProductIdentifier"] = item["vendorProductIdentifier"]
+        by_po.setdefault(number, []).append(entry)
+    return [{"purchaseOrderNumber": number, "items": items} if number else {"items": items}
+            for number, items in by_po.items()]
+
+
+def _asn_containers(asn: dict) -> list[dict]:
+    containers = []
+    for carton in asn.get("cartons") or []:
+        container = {
+            "containerType": "carton",
+            "containerSequenceNumber": carton["cartonSequenceNumber"],
+            "containerIdentifiers": carton.get("cartonIdentifiers") or [],
+            "packedItems": [{"itemSequenceNumber": item["itemReference"],
+                             "packedQuantity": item["shippedQuantity"]}
+                            for item in carton.get("items") or []],
+        }
+        for name in ("trackingNumber", "weight", "dimensions"):
+            if carton.get(name):
+                container[name] = carton[name]
+        containers.append(container)
+    for sequence, pallet in enumerate(asn.get("pallets") or [], start=1):
+        container = {"containerType": "pallet", "containerSequenceNumber": str(sequence),
+                     "containerIdentifiers": pallet["palletIdentifiers"]}
+        for name in ("tier", "block", "weight", "dimensions"):
+            if pallet.get(name) is not None:
+                container[name] = pallet[name]
+        numbers = (pallet.get("cartonReferenceDetails") or {}).get("cartonReferenceNumbers")
+        if numbers:
+            container["innerContainersDetails"] = {
+                "containerCount": len(numbers),
+                "containerSequenceNumbers": [{"containerSequenceNumber": n} for n in numbers],
+            }
+        containers.append(container)
+    return containers
+
+
+def asn_shipment_json(asn: dict) -> dict:
+    """An accepted ASN as GetShipmentDetails shows it: a shipped shipment."""
+    confirmed = asn["shipmentConfirmationDate"]
+    shipped = asn.get("shippedDate") or confirmed
+    transport = asn.get("transportationDetails") or {}
+    data = {
+        "vendorShipmentIdentifier": asn["shipmentIdentifier"],
+        "transactionType": "New",
+        "transactionDate": confirmed,
+        "currentShipmentStatus": "Shipped",
+        "currentshipmentStatusDate": shipped,
+        "shipmentStatusDetails": [{"shipmentStatus": "Shipped", "shipmentStatusDate": shipped}],
+        "shipmentConfirmDate": shipped,
+        "sellingParty": asn["sellingParty"],
+        "shipFromParty": asn["shipFromParty"],
+        "shipToParty": asn["shipToParty"],
+        "purchaseOrders": _asn_items(asn),
+        "containers": _asn_containers(asn),
+    }
+    measurements = asn.get("shipmentMeasurements") or {}
+    totals = {}
+    if asn.get("cartons"):
+        totals["totalCartonCount"] = len(asn["cartons"])
+    if measurements.get("grossShipmentWeight"):
+        totals["shipmentWeight"] = measurements["grossShipmentWeight"]
+    if measurements.get("shipmentVolume"):
+        totals["shipmentVolume"] = measurements["shipmentVolume"]
+    if totals:
+        data["shipmentMeasurements"] = totals
+    details = {"shippedDate": shipped}
+    if asn.get("shipmentType"):
+        details["shipMode"] = asn["shipmentType"]
+    if transport.get("transportationMode"):
+        details["transportationMode"] = transport["transportationMode"]
+    if asn.get("estimatedDeliveryDate"):
+        details["estimatedDeliveryDate"] = asn["estimatedDeliveryDate"]
+    carrier = {key: transport[source] for key, source in
+               (("code", "carrierScac"), ("shipmentReferenceNumber",
+                                          "carrierShipmentReferenceNumber"))
+               if transport.get(source)}
+    if carrier:
+        details["carrierDetails"] = carrier
+    if transport.get("billOfLadingNumber"):
+        details["billOfLadingNumber"] = transport["billOfLadingNumber"]
+    data["transportationDetails"] = details
+    return data
+
+
 def get_shipment_details(request: SandboxRequest, grant: Grant, state: SandboxState):
-    shipments = [s for s in state.transport_requests.values()
+    """Transport requests (SubmitShipments) and shipments known from
+    accepted ASNs (SubmitShipmentConfirmations), by vendorShipmentIdentifier;
+    a transport request that was then confirmed shows as Shipped."""
+    with state.lock:
+        known = dict(state.transport_requests)
+        for identifier, asn in state.shipment_confirmations.items():
+            shipped = asn_shipment_json(asn)
+            request_record = known.get(identifier)
+            if request_record is not None:
+                shipped = {**request_record, **{key: shipped[key] for key in (
+                    "currentShipmentStatus", "currentshipmentStatusDate",
+                    "shipmentStatusDetails", "shipmentConfirmDate", "containers",
+                    "transportationDetails")}}
+            known[identifier] = shipped
+    shipments = [s for s in known.values()
                  if s["sellingParty"]["partyId"] in grant.vendor_codes]
     for name, field in (("vendorShipmentIdentifier", "vendorShipmentIdentifier"),
                         ("buyerReferenceNumber", "buyerReferenceNumber"),
