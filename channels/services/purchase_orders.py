@@ -2,11 +2,13 @@
 
 ``purchase_orders_sync`` asks for the POs created and changed since the
 account's high-water mark (minus an overlap, so a late write at Amazon is
-never skipped), all 7-day windows and all pages. Each page is upserted in
-one transaction with a handful of bulk statements:
+never skipped), all 7-day windows and all pages; the first sync of an
+account reads the created range only (everything in it is new). Each page
+is upserted in one transaction by ``purchase_order_pages`` with a handful
+of set-based statements:
 
-- a PO whose canonical JSON hash is unchanged is skipped (a re-sync of
-  unchanged data writes nothing);
+- a PO whose canonical JSON hash is unchanged is skipped before it is
+  parsed (a re-sync of unchanged data writes nothing);
 - POs and lines are upserted by their unique keys (INSERT .. ON CONFLICT
   DO UPDATE), events and exceptions are inserted ON CONFLICT DO NOTHING
   under deterministic dedupe keys, so two workers syncing the same
@@ -18,19 +20,16 @@ one transaction with a handful of bulk statements:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-import hashlib
-import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from acorn.money import MONEY_DECIMAL_PLACES
 from channels.models import (
     AccountStatus,
     AckStatus,
@@ -38,49 +37,31 @@ from channels.models import (
     ApiCallLog,
     ChannelException,
     ExceptionKind,
-    ExceptionStatus,
-    OrderUnit,
     PurchaseOrder,
     PurchaseOrderEvent,
     PurchaseOrderEventKind,
     PurchaseOrderLine,
-    PurchaseOrderState,
     SkuMapping,
     SyncKind,
 )
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
+from channels.services.purchase_order_pages import (  # noqa: F401 - content_hash re-exported
+    NOT_YET_ACKNOWLEDGED,
+    PagePrefetcher,
+    PagePreparer,
+    content_hash,
+    purchase_order_page_write,
+    raw_pages,
+)
 from channels.services.runs import sync_run_fail, sync_run_finish, sync_run_start
 from vendor_api.errors import ReauthorizationRequired, SpApiError
-from vendor_api.operations.orders import MAX_PAGE_SIZE, split_windows
+from vendor_api.operations.orders import MAX_PAGE_SIZE, RawPurchaseOrderPage, split_windows
 
 logger = logging.getLogger(__name__)
 
 # Re-read this much before the stored high-water mark: Amazon's clocks and
 # replication can make a change visible a little after its timestamp.
 SYNC_OVERLAP = datetime.timedelta(minutes=10)
-# Our acknowledgement has not left yet: a change can simply be re-planned.
-NOT_YET_ACKNOWLEDGED = frozenset({AckStatus.PENDING, AckStatus.BLOCKED, AckStatus.REVIEW})
-MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
-
-PO_AMAZON_FIELDS = [
-    "state", "order_type", "ordered_at", "amazon_changed_at", "state_changed_at",
-    "ship_window_start", "ship_window_end", "delivery_window_start", "delivery_window_end",
-    "selling_party_id", "ship_to_party_id", "ship_to", "bill_to", "buying_party",
-    "payment_method", "deal_code", "import_details", "currency", "total_cost",
-    "content_hash", "has_unmapped_lines", "updated_at",
-]
-LINE_AMAZON_FIELDS = [
-    "asin", "vendor_product_id", "ordered_quantity", "order_unit", "unit_size",
-    "is_backorder_allowed", "net_cost", "list_price", "currency", "product",
-    "units_per_order_unit", "cancelled_quantity", "updated_at",
-]
-
-
-def content_hash(raw: dict) -> str:
-    """SHA-256 of the canonical JSON of one order as Amazon sent it."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
 
 @dataclass
 class MappingIndex:
@@ -110,79 +91,6 @@ def mapping_index_load(*, tenant, account) -> MappingIndex:
     return index
 
 
-def _party_json(raw_details: dict, name: str) -> dict:
-    return raw_details.get(name) or {}
-
-
-def _money_amount(money) -> Decimal | None:
-    return money.amount if money is not None else None
-
-
-def _po_from_order(*, tenant, account, order, digest: str) -> PurchaseOrder:
-    details = order.raw.get("orderDetails") or {}
-    ordered_at = order.purchase_order_date or timezone.now()
-    currency = ""
-    total = Decimal("0")
-    for item in order.items:
-        if item.net_cost is not None:
-            currency = currency or item.net_cost.currency_code
-            quantity = item.ordered_quantity.amount if item.ordered_quantity else 0
-            total += item.net_cost.amount * quantity
-    return PurchaseOrder(
-        tenant=tenant,
-        account=account,
-        number=order.purchase_order_number,
-        state=str(order.state or PurchaseOrderState.NEW),
-        order_type=str(order.order_type or "")[:40],
-        ordered_at=ordered_at,
-        amazon_changed_at=order.changed_date,
-        state_changed_at=order.state_changed_date,
-        ship_window_start=order.ship_window.start if order.ship_window else None,
-        ship_window_end=order.ship_window.end if order.ship_window else None,
-        delivery_window_start=order.delivery_window.start if order.delivery_window else None,
-        delivery_window_end=order.delivery_window.end if order.delivery_window else None,
-        selling_party_id=(order.selling_party.party_id if order.selling_party else "")[:20],
-        ship_to_party_id=(order.ship_to_party.party_id if order.ship_to_party else "")[:20],
-        ship_to=_party_json(details, "shipToParty"),
-        bill_to=_party_json(details, "billToParty"),
-        buying_party=_party_json(details, "buyingParty"),
-        payment_method=str(order.payment_method or "")[:20],
-        deal_code=(order.deal_code or "")[:60],
-        import_details=details.get("importDetails") or {},
-        currency=currency[:3],
-        total_cost=total.quantize(MONEY_QUANTUM),
-        content_hash=digest,
-        ack_deadline_at=ordered_at + datetime.timedelta(hours=account.ack_deadline_hours),
-    )
-
-
-def _line_from_item(*, tenant, item, mappings: MappingIndex) -> PurchaseOrderLine:
-    quantity = item.ordered_quantity
-    asin = (item.amazon_product_identifier or "")[:10]
-    vendor_product_id = (item.vendor_product_identifier or "")[:64]
-    mapped = mappings.resolve(asin=asin, vendor_product_id=vendor_product_id)
-    unit = str(quantity.unit_of_measure) if quantity and quantity.unit_of_measure else ""
-    return PurchaseOrderLine(
-        tenant=tenant,
-        item_sequence_number=item.item_sequence_number[:10],
-        asin=asin,
-        vendor_product_id=vendor_product_id,
-        ordered_quantity=quantity.amount if quantity else 0,
-        order_unit=OrderUnit.CASES if unit == OrderUnit.CASES else OrderUnit.EACHES,
-        unit_size=(quantity.unit_size or 1) if quantity else 1,
-        is_backorder_allowed=item.is_back_order_allowed,
-        net_cost=_money_amount(item.net_cost),
-        list_price=_money_amount(item.list_price),
-        currency=(item.net_cost.currency_code if item.net_cost else "")[:3],
-        product_id=mapped[0] if mapped else None,
-        units_per_order_unit=mapped[1] if mapped else 1,
-    )
-
-
-def _unmapped(line: PurchaseOrderLine) -> bool:
-    return line.product_id is None and line.ordered_quantity > 0
-
-
 def _event(*, tenant, po_id: int, kind: str, key: str, at, detail=None) -> PurchaseOrderEvent:
     return PurchaseOrderEvent(
         tenant=tenant, purchase_order_id=po_id, kind=kind, dedupe_key=key[:200],
@@ -190,167 +98,14 @@ def _event(*, tenant, po_id: int, kind: str, key: str, at, detail=None) -> Purch
     )
 
 
-def _iso(value: datetime.datetime | None) -> str:
-    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
-
-
-@transaction.atomic
 def purchase_orders_upsert(*, tenant, account, orders, mappings: MappingIndex, counts: Counter):
-    """Upsert one page of parsed orders; returns the PO ids to (re-)plan."""
-    now = timezone.now()
-    digests = {order.purchase_order_number: content_hash(order.raw) for order in orders}
-    existing = {
-        row["number"]: row
-        for row in PurchaseOrder.objects.filter(
-            tenant=tenant, account=account, number__in=list(digests)
-        ).values("id", "number", "content_hash", "state", "ack_status", "amazon_changed_at")
-    }
-    pos, lines_by_number = [], {}
-    for order in orders:
-        number = order.purchase_order_number
-        row = existing.get(number)
-        if row is not None and row["content_hash"] == digests[number]:
-            counts["unchanged"] += 1
-            continue
-        po = _po_from_order(tenant=tenant, account=account, order=order, digest=digests[number])
-        lines = [_line_from_item(tenant=tenant, item=item, mappings=mappings)
-                 for item in order.items]
-        po.has_unmapped_lines = any(_unmapped(line) for line in lines)
-        all_cancelled = bool(lines) and all(line.ordered_quantity == 0 for line in lines)
-        if po.has_unmapped_lines:
-            po.ack_status = AckStatus.BLOCKED
-        elif all_cancelled or po.state == PurchaseOrderState.CLOSED:
-            po.ack_status = AckStatus.NOT_NEEDED
-        else:
-            po.ack_status = AckStatus.PENDING
-        po.updated_at = now
-        pos.append(po)
-        lines_by_number[number] = lines
-        counts["changed" if row is not None else "created"] += 1
-    if not pos:
-        return []
-    PurchaseOrder.objects.bulk_create(
-        pos, update_conflicts=True, unique_fields=["tenant", "account", "number"],
-        update_fields=PO_AMAZON_FIELDS,
-    )
-    changed_ids = [po.pk for po in pos if po.number in existing]
-    previous_lines = {
-        (po_id, seq): (ordered, cancelled)
-        for po_id, seq, ordered, cancelled in PurchaseOrderLine.objects.filter(
-            tenant=tenant, purchase_order_id__in=changed_ids
-        ).values_list("purchase_order_id", "item_sequence_number", "ordered_quantity",
-                      "cancelled_quantity")
-    } if changed_ids else {}
-    all_lines, events, exceptions, to_plan, ack_updates = [], [], [], [], []
-    for po in pos:
-        row = existing.get(po.number)
-        for line in lines_by_number[po.number]:
-            line.purchase_order_id = po.pk
-            line.updated_at = now
-            before = previous_lines.get((po.pk, line.item_sequence_number))
-            if before is not None:
-                line.cancelled_quantity = before[1]
-                if before[0] > 0 and line.ordered_quantity == 0:
-                    line.cancelled_quantity = before[0]
-            if line.ordered_quantity == 0 and (before is None or before[0] > 0):
-                events.append(_event(
-                    tenant=tenant, po_id=po.pk, kind=PurchaseOrderEventKind.CANCELLED,
-                    key=f"cancelled:{line.item_sequence_number}",
-                    at=po.amazon_changed_at or po.ordered_at,
-                    detail={"line": line.item_sequence_number,
-                            "cancelled_quantity": line.cancelled_quantity},
-                ))
-            if _unmapped(line):
-                subject = f"po:{po.pk}/line:{line.item_sequence_number}"
-                events.append(_event(
-                    tenant=tenant, po_id=po.pk, kind=PurchaseOrderEventKind.LINE_UNMAPPED,
-                    key=f"unmapped:{line.item_sequence_number}", at=now,
-                    detail={"line": line.item_sequence_number, "asin": line.asin},
-                ))
-                exceptions.append(ChannelException(
-                    tenant=tenant, account=account, kind=ExceptionKind.UNMAPPED_LINE,
-                    subject_key=subject, purchase_order_id=po.pk,
-                    message=f"PO {po.number} line {line.item_sequence_number}: no SKU "
-                    f"mapping for ASIN {line.asin or '-'} / vendor product "
-                    f"{line.vendor_product_id or '-'}.",
-                    detail={"asin": line.asin, "vendor_product_id": line.vendor_product_id,
-                            "line": line.item_sequence_number},
-                ))
-                counts["unmapped_lines"] += 1
-            all_lines.append(line)
-        if row is None:
-            events.append(_event(
-                tenant=tenant, po_id=po.pk, kind=PurchaseOrderEventKind.CREATED,
-                key="created", at=po.ordered_at,
-                detail={"state": po.state, "lines": len(lines_by_number[po.number])},
-            ))
-            if po.ack_status == AckStatus.PENDING:
-                to_plan.append(po.pk)
-            continue
-        amazon_changed = po.amazon_changed_at and po.amazon_changed_at != row["amazon_changed_at"]
-        if amazon_changed:
-            events.append(_event(
-                tenant=tenant, po_id=po.pk, kind=PurchaseOrderEventKind.CHANGED,
-                key=f"changed:{_iso(po.amazon_changed_at)}", at=po.amazon_changed_at,
-                detail={"acknowledged": row["ack_status"] not in NOT_YET_ACKNOWLEDGED},
-            ))
-        if po.state != row["state"]:
-            at = po.state_changed_at or now
-            events.append(_event(
-                tenant=tenant, po_id=po.pk, kind=PurchaseOrderEventKind.STATE_CHANGED,
-                key=f"state:{po.state}:{_iso(at)}", at=at,
-                detail={"from": row["state"], "to": po.state},
-            ))
-        # Our side of a changed PO: re-plan it while nothing was sent,
-        # else flag it for review (Amazon wants the changed PO fulfilled).
-        if row["ack_status"] in NOT_YET_ACKNOWLEDGED:
-            ack_updates.append((po.pk, {"ack_status": po.ack_status}))
-            if po.ack_status == AckStatus.PENDING:
-                to_plan.append(po.pk)
-        elif amazon_changed:
-            ack_updates.append((po.pk, {"changed_after_ack": True}))
-    PurchaseOrderLine.objects.bulk_create(
-        all_lines, update_conflicts=True,
-        unique_fields=["tenant", "purchase_order", "item_sequence_number"],
-        update_fields=LINE_AMAZON_FIELDS,
-    )
-    counts["lines_written"] += len(all_lines)
-    if events:
-        PurchaseOrderEvent.objects.bulk_create(events, ignore_conflicts=True)
-    if exceptions:
-        ChannelException.objects.bulk_create(exceptions, ignore_conflicts=True)
-    for po_id, values in ack_updates:
-        PurchaseOrder.objects.filter(tenant=tenant, pk=po_id).update(**values, updated_at=now)
-    # A change that mapped every line (or cancelled the unmapped ones)
-    # closes the PO's unmapped-line exceptions.
-    cleared = [po.pk for po in pos if po.number in existing and not po.has_unmapped_lines]
-    if cleared:
-        ChannelException.objects.filter(
-            tenant=tenant, kind=ExceptionKind.UNMAPPED_LINE, status=ExceptionStatus.OPEN,
-            purchase_order_id__in=cleared,
-        ).update(status=ExceptionStatus.RESOLVED, resolved_at=now, updated_at=now,
-                 resolution="The line is mapped or cancelled now.")
-    return to_plan
-
-
-def _page_iter(client, *, by: str, after, before, counts: Counter):
-    """Pages of getPurchaseOrders over 7-day windows (``by`` created|changed)."""
-    for window_start, window_end in split_windows(after=after, before=before):
-        bounds = (
-            {"created_after": window_start, "created_before": window_end}
-            if by == "created"
-            else {"changed_after": window_start, "changed_before": window_end}
-        )
-        next_token = None
-        while True:
-            page = client.get_purchase_orders_page(
-                **bounds, limit=MAX_PAGE_SIZE, next_token=next_token
-            )
-            counts["pages"] += 1
-            yield page
-            if not page.next_token:
-                break
-            next_token = page.next_token
+    """Upsert parsed orders (``vendor_api`` PurchaseOrder values, unique
+    numbers) from their raw JSON; returns the PO ids to (re-)plan."""
+    preparer = PagePreparer(mappings=mappings, speculate=False)
+    page = preparer(RawPurchaseOrderPage(orders=tuple(order.raw for order in orders),
+                                         next_token=None))
+    return purchase_order_page_write(tenant=tenant, account=account, page=page,
+                                     mappings=mappings, counts=counts)
 
 
 def _last_request_id(*, tenant, account) -> str:
@@ -394,10 +149,13 @@ def _window(*, account, high_water, now):
 
 def purchase_orders_sync(
     *, tenant, account: AmazonVendorAccount, now: datetime.datetime | None = None,
-    plan: bool = True, **client_options,
+    plan: bool = True, prefetch: bool = True, **client_options,
 ):
     """Pull new and changed POs of ``account``; returns the SyncRun (None
-    when the account is not active, e.g. waiting for re-authorization)."""
+    when the account is not active, e.g. waiting for re-authorization).
+
+    ``prefetch`` fetches the next page in a thread while one is written.
+    """
     from channels.services.clients import account_client_build
 
     account = AmazonVendorAccount.objects.filter(tenant=tenant, pk=account.pk).first()
@@ -407,33 +165,29 @@ def purchase_orders_sync(
     # the overlap re-reads what landed in the last (partial) second.
     now = (now or timezone.now()).replace(microsecond=0)
     after, before = _window(account=account, high_water=account.po_changed_high_water, now=now)
+    # Created and changed ranges both (spapi-vendor.md §11.4); before the
+    # first sync every PO in the window is new, so the created range is all.
+    passes = ("created",) if account.po_changed_high_water is None else ("created", "changed")
     run = sync_run_start(tenant=tenant, account=account, kind=SyncKind.PURCHASE_ORDERS,
                          window_start=after, window_end=before)
     counts: Counter = Counter()
     mappings = mapping_index_load(tenant=tenant, account=account)
-    seen: dict[str, str] = {}
+    preparer = PagePreparer(mappings=mappings, speculate=len(passes) == 1)
+    page_options = {"passes": passes, "after": after, "before": before}
     try:
-        with account_client_build(account=account, **client_options) as client:
-            # Created and changed ranges both (spapi-vendor.md §11.4): a PO
-            # listed by both in one run is upserted once.
-            for by in ("created", "changed"):
-                for page in _page_iter(client, by=by, after=after, before=before, counts=counts):
-                    fresh = []
-                    for order in page.orders:
-                        counts["orders_seen"] += 1
-                        digest = content_hash(order.raw)
-                        if seen.get(order.purchase_order_number) == digest:
-                            continue
-                        seen[order.purchase_order_number] = digest
-                        fresh.append(order)
-                    if not fresh:
-                        continue
-                    to_plan = purchase_orders_upsert(
-                        tenant=tenant, account=account, orders=fresh, mappings=mappings,
-                        counts=counts,
-                    )
-                    if plan and to_plan:
-                        purchase_orders_plan_enqueue(tenant=tenant, purchase_order_ids=to_plan)
+        with account_client_build(account=account, **client_options) as client, (
+            PagePrefetcher(client, prepare=preparer, **page_options) if prefetch
+            else contextlib.nullcontext(map(preparer, raw_pages(client, **page_options)))
+        ) as pages:
+            for page in pages:
+                counts["pages"] += 1
+                counts["orders_seen"] += page.listed
+                to_plan = purchase_order_page_write(
+                    tenant=tenant, account=account, page=page, mappings=mappings,
+                    counts=counts, preparer=preparer,
+                )
+                if plan and to_plan:
+                    purchase_orders_plan_enqueue(tenant=tenant, purchase_order_ids=to_plan)
     except SpApiError as error:
         _sync_failed(tenant=tenant, account=account, run=run, error=error,
                      kind=SyncKind.PURCHASE_ORDERS, counts=counts)
@@ -443,7 +197,7 @@ def purchase_orders_sync(
     )
     _sync_succeeded(tenant=tenant, account=account, kind=SyncKind.PURCHASE_ORDERS)
     return sync_run_finish(
-        tenant=tenant, run=run, counts={"orders_unique": len(seen), **counts},
+        tenant=tenant, run=run, counts={"orders_unique": len(preparer.seen), **counts},
         request_id=_last_request_id(tenant=tenant, account=account),
     )
 

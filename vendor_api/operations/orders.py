@@ -176,6 +176,16 @@ class PurchaseOrderPage:
 
 
 @dataclass(frozen=True)
+class RawPurchaseOrderPage:
+    """One getPurchaseOrders page before parsing: each order is the JSON
+    object Amazon sent (``PurchaseOrder.parse`` turns one into the typed
+    value). For bulk readers that skip unchanged orders before parsing."""
+
+    orders: tuple[dict, ...]
+    next_token: str | None
+
+
+@dataclass(frozen=True)
 class ItemAcknowledgement:
     code: AcknowledgementCode
     quantity: ItemQuantity
@@ -398,6 +408,37 @@ class OrdersOperations:
         next_token: str | None = None,
     ) -> PurchaseOrderPage:
         """One page as Amazon returns it; prefer ``iter_purchase_orders``."""
+        page = self.get_purchase_orders_raw_page(
+            created_after=created_after, created_before=created_before,
+            changed_after=changed_after, changed_before=changed_before,
+            sort_order=sort_order, include_details=include_details,
+            po_item_state_cancelled=po_item_state_cancelled, is_po_changed=is_po_changed,
+            purchase_order_state=purchase_order_state,
+            ordering_vendor_code=ordering_vendor_code, limit=limit, next_token=next_token,
+        )
+        return PurchaseOrderPage(
+            orders=tuple(PurchaseOrder.parse(order) for order in page.orders),
+            next_token=page.next_token,
+        )
+
+    def get_purchase_orders_raw_page(
+        self,
+        *,
+        created_after: datetime.datetime | None = None,
+        created_before: datetime.datetime | None = None,
+        changed_after: datetime.datetime | None = None,
+        changed_before: datetime.datetime | None = None,
+        sort_order: SortOrder | None = None,
+        include_details: bool = True,
+        po_item_state_cancelled: bool = False,
+        is_po_changed: bool | None = None,
+        purchase_order_state: PurchaseOrderState | None = None,
+        ordering_vendor_code: str | None = None,
+        limit: int = MAX_PAGE_SIZE,
+        next_token: str | None = None,
+    ) -> RawPurchaseOrderPage:
+        """``get_purchase_orders_page`` without parsing the orders (same
+        request, same errors): the orders are Amazon's JSON objects."""
         query = _query(
             limit=limit,
             createdAfter=created_after,
@@ -418,8 +459,8 @@ class OrdersOperations:
             path="/vendor/orders/v1/purchaseOrders", query=query,
         )
         payload = (response.body or {}).get("payload") or {}
-        return PurchaseOrderPage(
-            orders=tuple(PurchaseOrder.parse(order) for order in payload.get("orders") or []),
+        return RawPurchaseOrderPage(
+            orders=tuple(payload.get("orders") or ()),
             next_token=(payload.get("pagination") or {}).get("nextToken") or None,
         )
 
