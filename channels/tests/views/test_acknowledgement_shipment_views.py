@@ -139,6 +139,42 @@ def test_shipment_builder_creates_a_draft_with_sscc_cartons(tenant_a, world, mem
     assert labels["Content-Type"] == "application/pdf"
 
 
+def test_builder_palletises_and_page_api_and_labels_show_pallets(
+        tenant_a, world, member_client, api_client_for):
+    """N cartons per pallet from the builder; the page, the API and the
+    labels PDF show the pallets with their SSCCs."""
+    # Given an accepted PO of two lines
+    po = world["make_po"](status=AckStatus.ACCEPTED)
+    with tenant_scope(tenant_a):
+        lines = list(po.lines.order_by("item_sequence_number"))
+    client = member_client(tenant_a, "operations")
+    # When a truck shipment is built with one carton per line, one per pallet
+    response = client.post(_url("shipment_create", tenant_a), {
+        "ship_to": po.ship_to_party_id, "warehouse": world["warehouse"].pk,
+        "shipment_type": "LessThanTruckLoad", "carton_mode": "per_line",
+        "cartons_per_pallet": 1, "bill_of_lading_number": "BOL-1",
+        **{f"qty_{ln.pk}": 5 for ln in lines},
+    })
+    assert response.status_code == 302, response.content.decode()[:500]
+    # Then two pallets hold one carton each
+    with tenant_scope(tenant_a):
+        shipment = Shipment.objects.get()
+        pallets = list(shipment.pallets.order_by("sequence_number"))
+    assert len(pallets) == 2
+    # And the page, the API and the labels show them
+    detail = client.get(_url("shipment_detail", tenant_a, shipment_id=shipment.pk))
+    assert all(p.sscc in detail.content.decode() for p in pallets)
+    api = api_client_for(tenant_a)
+    (row,) = api.get(reverse("api:channels:shipment_list")).json()["results"]
+    assert [p["sscc"] for p in row["pallets"]] == [p.sscc for p in pallets]
+    assert [p["cartons"][0]["sequence_number"] for p in row["pallets"]] == [1, 2]
+    assert row["cartons"][0]["pallet_sscc"] == pallets[0].sscc
+    assert row["shipment_structure"] == "PalletizedAssortmentCase"
+    labels = client.get(_url("shipment_labels", tenant_a, shipment_id=shipment.pk))
+    pdf = labels.content
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 4
+
+
 def _count(client, url):
     with CaptureQueriesContext(connection) as context:
         response = client.get(url)
