@@ -498,8 +498,11 @@ def _write(cursor, *, tenant, account, values, existing, counts, now):
                 detail={"from": old_state, "to": state},
             ))
         # Re-plan a changed PO while nothing was sent (the upsert kept our
-        # ack_status otherwise and flagged changed_after_ack).
+        # ack_status otherwise and flagged changed_after_ack); after sending,
+        # planning brings the holds in line with Amazon's new quantities.
         if old_ack_status in NOT_YET_ACKNOWLEDGED and order.ack_status == AckStatus.PENDING:
+            to_plan.append(po_id)
+        elif old_ack_status not in NOT_YET_ACKNOWLEDGED and (amazon_changed or state != old_state):
             to_plan.append(po_id)
     if all_lines:
         cursor.execute(_LINE_UPSERT_SQL, {"tenant": tenant.pk, "now": now,

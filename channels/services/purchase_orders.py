@@ -41,6 +41,7 @@ from channels.models import (
     PurchaseOrderEvent,
     PurchaseOrderEventKind,
     PurchaseOrderLine,
+    PurchaseOrderState,
     SkuMapping,
     SyncKind,
 )
@@ -213,21 +214,29 @@ def purchase_orders_plan_enqueue(*, tenant, purchase_order_ids: list[int]) -> No
 
 
 def purchase_orders_plan(*, tenant, purchase_order_ids: list[int]) -> int:
-    """Call the acknowledgement planner for each PO still waiting for a plan."""
-    try:
-        from channels.services.acknowledgements import acknowledgement_plan
-    except ImportError:
-        logger.warning("Acknowledgement planning is not available; %d POs wait.",
-                       len(purchase_order_ids))
-        return 0
-    planned = 0
+    """Plan each PO still waiting for a plan; for a PO Amazon changed or
+    closed after we acknowledged it, bring its holds in line (a cancelled
+    line releases its units, a closed PO all of them)."""
+    from channels.services.acknowledgements import (
+        acknowledgement_holds_sync,
+        acknowledgement_plan,
+    )
+
+    handled = 0
     purchase_orders = PurchaseOrder.objects.filter(
-        tenant=tenant, pk__in=list(purchase_order_ids), ack_status=AckStatus.PENDING,
+        tenant=tenant, pk__in=list(purchase_order_ids)
     ).select_related("account")
     for purchase_order in purchase_orders:
-        acknowledgement_plan(tenant=tenant, purchase_order=purchase_order)
-        planned += 1
-    return planned
+        if purchase_order.ack_status == AckStatus.PENDING:
+            acknowledgement_plan(tenant=tenant, purchase_order=purchase_order)
+        elif purchase_order.changed_after_ack or purchase_order.state == PurchaseOrderState.CLOSED:
+            acknowledgement_holds_sync(
+                tenant=tenant, purchase_order=purchase_order, reason="changed by Amazon"
+            )
+        else:
+            continue
+        handled += 1
+    return handled
 
 
 # --- getPurchaseOrdersStatus -------------------------------------------------------

@@ -72,3 +72,45 @@ def test_sandbox_pos_are_planned_sent_and_accepted(live, sandbox, live_account, 
     assert again.document_version == 1
     acks = sandbox.control("GET", "/_sandbox/submissions?kind=acknowledgement")["submissions"]
     assert len(acks) == len(pos)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_amazon_cancellation_after_acknowledgement_releases_the_hold(
+    live, sandbox, live_account, fast_retries
+):
+    """Amazon cancels a line of an acknowledged PO: the next sync flags the
+    PO and releases exactly that line's held units; the rest stay held."""
+    import datetime
+
+    from django.utils import timezone
+
+    from inventory.models import StockLevel
+
+    # Given an acknowledged PO with two lines, their units held
+    sandbox.state.generate(vendor_code="DEMO1", count=4, days=1)
+    _warehouse, products = stock_catalog(live, live_account, sandbox)
+    live_account.ack_auto_send = AckAutoSend.WHEN_FULLY_AVAILABLE
+    live_account.save()
+    purchase_orders_sync(tenant=live, account=live_account, **fast_retries)
+    submissions_poll(tenant=live)
+    po = next(
+        po for po in PurchaseOrder.objects.filter(ack_status=AckStatus.ACCEPTED)
+        if po.lines.filter(ordered_quantity__gt=0).count() >= 2
+        and len({line.product_id for line in po.lines.all()}) == po.lines.count()
+    )
+    line1, line2 = po.lines.order_by("item_sequence_number")[:2]
+    held_before = dict(StockLevel.objects.values_list("product_id", "held"))
+    # When Amazon cancels line 2 and the account syncs again
+    sandbox.control(
+        "POST", f"/_sandbox/purchase-orders/{po.number}/change",
+        {"cancel": [line2.item_sequence_number]},
+    )
+    later = timezone.now() + datetime.timedelta(seconds=2)
+    purchase_orders_sync(tenant=live, account=live_account, now=later, **fast_retries)
+    # Then the PO is flagged for review and line 2's units are released
+    po.refresh_from_db()
+    assert po.changed_after_ack
+    held_after = dict(StockLevel.objects.values_list("product_id", "held"))
+    released = line2.planned_accept * line2.units_per_order_unit
+    assert held_after[line2.product_id] == held_before[line2.product_id] - released
+    assert held_after[line1.product_id] == held_before[line1.product_id]
