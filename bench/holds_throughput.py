@@ -14,6 +14,7 @@ Goal: >= 300 holds/s, 0 oversold.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import random
 import time
 import uuid
@@ -91,6 +92,8 @@ def run(report):
     processes = [context.Process(target=worker, args=(i,)) for i in range(WORKERS)]
     for process in processes:
         process.start()
+    # The machine may be shared: the load when the run starts goes with it.
+    load_before = os.getloadavg()[0]
     start.wait()
     began = time.perf_counter()
     counts = {"ok": 0, "refused": 0}
@@ -124,5 +127,7 @@ def run(report):
             "attempts_per_second": round((counts["ok"] + counts["refused"]) / elapsed, 1),
             "seconds": round(elapsed, 2),
             "oversold": oversold,
+            "load_1m_before": round(load_before, 2),
+            "load_1m_after": round(os.getloadavg()[0], 2),
         },
     )

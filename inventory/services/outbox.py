@@ -21,10 +21,14 @@ from inventory.models import AtpChange
 CLAIM_LEASE = timedelta(minutes=5)
 CLAIM_BATCH = 500
 
-_MARK_SQL = """
+# The upsert: a new row per product, or the existing row's version bumped.
+# ``{rows}`` is a VALUES list or a SELECT yielding the seven columns, in
+# product id order; the hold placement statement (holds.py) runs it as one
+# of its steps so a hold costs one round trip.
+ATP_MARK_UPSERT = """
 INSERT INTO inventory_atpchange
     (tenant_id, product_id, version, changed_at, claim_token, created_at, updated_at)
-VALUES {values}
+{rows}
 ON CONFLICT (tenant_id, product_id) DO UPDATE
 SET version = inventory_atpchange.version + 1,
     changed_at = EXCLUDED.changed_at,
@@ -48,7 +52,7 @@ def atp_change_mark(*, tenant, product_ids) -> None:
         params.extend([tenant.pk, product_id, now, now, now])
     with connection.cursor() as cursor:
         # Tenant-filtered by construction: every row carries tenant.pk.
-        cursor.execute(_MARK_SQL.format(values=values), params)
+        cursor.execute(ATP_MARK_UPSERT.format(rows=f"VALUES {values}"), params)
 
 
 def atp_change_mark_all(*, tenant) -> None:

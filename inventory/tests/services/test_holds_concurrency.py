@@ -159,3 +159,38 @@ def test_check_constraint_stops_unconditional_increment():
     assert len(errors) == WORKERS - UNITS
     assert all("inv_level_not_overpromised" in str(error) for error in errors)
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_replays_of_one_key_hold_once():
+    """50 placements under one key at once: one hold; the same request gets
+    that hold back, a different one is refused with KEY_REUSED."""
+    from acorn.exceptions import ConflictError
+    from inventory.services.holds import KEY_REUSED
+
+    tenant = tenant_create(slug="replay", name="Replay")
+    rounds = 5
+    products = _products(tenant, rounds, 1000)
+
+    def attempt(r, i):
+        try:
+            hold = stock_hold_place(
+                tenant=tenant, lines=[{"product_id": products[r].pk, "quantity": 1 + i % 2}],
+                source_type="amazon_po", source_ref=f"PO{r}", idempotency_key=f"po:{r}",
+            )
+            return ("hold", hold.pk, 1 + i % 2)
+        except ConflictError as exc:
+            assert str(exc.message) == KEY_REUSED.format(key=f"po:{r}")
+            return ("conflict", None, 1 + i % 2)
+
+    results, errors = _race(tenant, rounds, attempt)
+    assert errors == []
+    with tenant_scope(tenant):
+        for r, row in enumerate(results):
+            hold = Hold.objects.get(idempotency_key=f"po:{r}")
+            quantity = hold.lines.get().quantity
+            assert {pk for kind, pk, _ in row if kind == "hold"} == {hold.pk}
+            # Every request like the first got its hold; every other was refused.
+            assert all((kind == "hold") == (q == quantity) for kind, _, q in row)
+            assert StockLevel.objects.get(product=products[r]).held == quantity
+        assert stock_consistency_check(tenant=tenant) == []

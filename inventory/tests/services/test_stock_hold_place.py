@@ -82,3 +82,127 @@ def test_safety_stock_is_not_promised(scope, warehouse):
                          source_ref="#1001", idempotency_key="shop:1001")
     assert hold.kind == "reservation"
     assert StockLevel.objects.get(product=product).reserved == 2
+
+
+def test_unknown_or_foreign_product_is_refused_as_unknown(scope, product, warehouse, other_tenant):
+    """An id of no product of the tenant gets the resolver's error, not a
+    stock refusal, and nothing is written."""
+    from acorn.exceptions import ApplicationError
+    from acorn.tenancy import tenant_scope
+
+    _receive(scope, product, warehouse, 10)
+    with tenant_scope(other_tenant):
+        foreign = ProductFactory(tenant=other_tenant, sku="ABC-1")
+    for ref in ({"product_id": foreign.pk}, {"product": foreign}, {"sku": "NOPE"}):
+        with pytest.raises(ApplicationError, match="Unknown product"):
+            stock_hold_place(tenant=scope, lines=[{**ref, "quantity": 1}],
+                             source_type="amazon_po", source_ref="PO1", idempotency_key="k")
+    assert not Hold.objects.exists()
+    assert StockLevel.objects.get(product=product).held == 0
+
+
+def test_safety_stock_can_be_ignored(scope, warehouse):
+    product = ProductFactory(tenant=scope, sku="S-1", safety_stock=3)
+    _receive(scope, product, warehouse, 5)
+    stock_hold_place(tenant=scope, lines=[{"sku": "S-1", "quantity": 5}], source_type="manual",
+                     source_ref="m", idempotency_key="m", kind="manual",
+                     respect_safety_stock=False)
+    assert StockLevel.objects.get(product=product).held == 5
+
+
+def test_refusal_lists_every_short_product(scope, product, warehouse):
+    other = ProductFactory(tenant=scope, sku="XYZ-9")
+    _receive(scope, product, warehouse, 1)
+    _receive(scope, other, warehouse, 1)
+    with pytest.raises(InsufficientStockError) as refused:
+        stock_hold_place(
+            tenant=scope,
+            lines=[{"sku": "XYZ-9", "quantity": 1}, {"sku": "XYZ-9", "quantity": 1},
+                   {"sku": "ABC-1", "quantity": 2}],
+            source_type="amazon_po", source_ref="PO3", idempotency_key="po:PO3",
+        )
+    assert refused.value.extra["lines"] == [
+        {"sku": "ABC-1", "requested": 2}, {"sku": "XYZ-9", "requested": 2},
+    ]
+    assert not HoldLine.objects.exists()
+    assert set(StockLevel.objects.values_list("held", flat=True)) == {0}
+
+
+def test_placement_is_one_statement(scope, product, warehouse, django_assert_max_num_queries):
+    """The hot path (ids given): SAVEPOINT, EXECUTE, RELEASE in a caller's
+    transaction (BEGIN, EXECUTE, COMMIT on its own); a SKU costs one lookup,
+    a second product the ordered lock, a refusal the ROLLBACK TO."""
+    other = ProductFactory(tenant=scope, sku="XYZ-9")
+    _receive(scope, product, warehouse, 10)
+    _receive(scope, other, warehouse, 10)
+
+    def place(key, lines):
+        return stock_hold_place(tenant=scope, lines=lines, source_type="amazon_po",
+                                source_ref=key, idempotency_key=key)
+
+    place("warm", [{"product_id": product.pk, "quantity": 1}])  # prepares the statement
+    with django_assert_max_num_queries(3):
+        place("ids", [{"product_id": product.pk, "quantity": 1, "line_ref": "1"}])
+    with django_assert_max_num_queries(4):
+        place("sku", [{"sku": "ABC-1", "quantity": 1}])
+    with django_assert_max_num_queries(4):
+        place("two", [{"product_id": other.pk, "quantity": 1},
+                      {"product_id": product.pk, "quantity": 1}])
+    with django_assert_max_num_queries(4), pytest.raises(InsufficientStockError):
+        place("short", [{"product_id": product.pk, "quantity": 100}])
+
+
+def _rows(model, exclude=("id", "created_at", "updated_at", "hold", "changed_at")):
+    names = [f.attname for f in model._meta.concrete_fields if f.name not in exclude]
+    return [
+        {name: getattr(row, name) for name in names}
+        for row in model.objects.order_by("product_id" if model is not Hold else "id")
+    ]
+
+
+def test_statement_writes_what_the_orm_path_writes(scope, warehouse):
+    """The PostgreSQL statement and the ORM steps (SQLite) write the same
+    rows, every column; the returned hold equals the stored one."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from inventory.models import AtpChange
+    from inventory.services import holds
+
+    products = [ProductFactory(tenant=scope, safety_stock=1) for _ in range(2)]
+    for product in products:
+        _receive(scope, product, warehouse, 10)
+    lines = [{"product": products[1].pk, "quantity": 2, "line_ref": "1"},
+             {"product": products[0].pk, "quantity": 3, "line_ref": "2"},
+             {"product": products[1].pk, "quantity": 1, "line_ref": "3"}]
+    fields = dict(tenant=scope, kind="purchase_order", channel="amazon_vendor",
+                  source_type="amazon_po", source_ref="PO9", idempotency_key="k",
+                  note="n", expires_at=timezone.now(), actor_label="system")
+    written = {}
+    for name, write in (("sql", holds._hold_write_sql), ("orm", holds._hold_write_orm)):
+        sid = transaction.savepoint()
+        hold, refused = write(tenant=scope, hold=Hold(**fields), lines=lines,
+                              product_ids=[line["product"] for line in lines],
+                              respect_safety_stock=True, now=timezone.now())
+        assert refused == []
+        stored = Hold.objects.get()
+        assert [getattr(hold, f.attname) for f in Hold._meta.concrete_fields] == [
+            getattr(stored, f.attname) for f in Hold._meta.concrete_fields
+        ]
+        assert not hold._state.adding
+        assert stored.created_at and stored.updated_at
+        assert all(line.created_at and line.updated_at for line in HoldLine.objects.all())
+        assert [line.hold_id for line in HoldLine.objects.order_by("id")] == [stored.pk] * 3
+        written[name] = {
+            "hold": _rows(Hold),
+            "lines": [
+                (line.product_id, line.line_ref, line.quantity, line.open_quantity,
+                 line.consumed_quantity, line.released_quantity, line.tenant_id)
+                for line in HoldLine.objects.order_by("id")
+            ],
+            "levels": _rows(StockLevel),
+            "outbox": _rows(AtpChange),
+        }
+        transaction.savepoint_rollback(sid)
+    assert written["sql"] == written["orm"]
+    assert written["sql"]["lines"][0][:3] == (products[1].pk, "1", 2)
