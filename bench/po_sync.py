@@ -73,6 +73,7 @@ def _sandbox_serve(*, rate: float = RATE, burst: int = BURST,
     from vendor_api.sandbox.server import SandboxServer
     from vendor_api.sandbox.state import SandboxState
     from vendor_api.sandbox.testing import DEMO_CREDENTIALS, DEMO_VENDOR_CODE
+    from vendor_api.sandbox.vendor import order_json_warm
 
     state = SandboxState(purchase_orders=0, validate_responses=False)
     state.scenario.rate_limits["getPurchaseOrders"] = UsagePlan(rate=rate, burst=burst)
@@ -80,6 +81,9 @@ def _sandbox_serve(*, rate: float = RATE, burst: int = BURST,
     started = time.monotonic()
     orders = state.generate(vendor_code=DEMO_VENDOR_CODE, count=count, days=6.9)
     _widen(orders, vendor.catalog)
+    # Amazon has its POs' JSON at hand: the sandbox builds (and encodes)
+    # each once before listening, not while the sync is timed.
+    order_json_warm(orders)
     generation_seconds = time.monotonic() - started
     server = SandboxServer(host="127.0.0.1", port=0, state=state, mounts=[]).start()
     print(json.dumps({

@@ -69,8 +69,13 @@ class SandboxResponse:
     # Fault applied while sending: "truncate", "reset", ("hang", seconds).
     fault: Any = None
     content_type: str = "application/json"
+    # The exact bytes ``body`` encodes to, when a handler has them already
+    # (pre-encoded fragments): ``body`` stays the JSON value for validation.
+    raw: bytes | None = None
 
     def encoded(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
         if isinstance(self.body, bytes):
             return self.body
         if self.body is None:

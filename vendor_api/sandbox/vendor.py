@@ -202,18 +202,35 @@ def _ship_to_address(po: SandboxPurchaseOrder) -> dict:
     }
 
 
-_ORDER_JSON_CACHE: dict[tuple[str, datetime.datetime, str], dict] = {}
+_ORDER_JSON_CACHE: dict[tuple[str, datetime.datetime, str], tuple[dict, bytes]] = {}
+
+
+def _order_cached(po: SandboxPurchaseOrder) -> tuple[dict, bytes]:
+    """(JSON value, its compact encoding) of a PO's current version."""
+    version = (po.number, po.updated, po.state)
+    cached = _ORDER_JSON_CACHE.get(version)
+    if cached is None:
+        value = _order_json(po)
+        cached = _ORDER_JSON_CACHE[version] = (value, _encode(value))
+    return cached
+
+
+def _encode(value) -> bytes:
+    """``SandboxResponse.encoded`` of a JSON value."""
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def order_json(po: SandboxPurchaseOrder, *, include_details: bool = True) -> dict:
     """A PO as Amazon serialises it; cached per version (20,000-PO pages stay cheap)."""
     if not include_details:
         return {"purchaseOrderNumber": po.number, "purchaseOrderState": po.state}
-    version = (po.number, po.updated, po.state)
-    cached = _ORDER_JSON_CACHE.get(version)
-    if cached is None:
-        cached = _ORDER_JSON_CACHE[version] = _order_json(po)
-    return cached
+    return _order_cached(po)[0]
+
+
+def order_json_warm(orders) -> None:
+    """Build (and encode) the cached JSON of ``orders`` ahead of serving them."""
+    for po in orders:
+        _order_cached(po)
 
 
 def _order_json(po: SandboxPurchaseOrder) -> dict:
@@ -272,33 +289,87 @@ def get_purchase_orders(request: SandboxRequest, grant: Grant, state: SandboxSta
                           default_to_now=True)
     if _too_long(created) or _too_long(changed):
         return _bad("The date range must not exceed 7 days.")
+    vendor_code = request.query_value("orderingVendorCode")
+    wanted_state = request.query_value("purchaseOrderState")
+    only_changed = request.query_value("isPOChanged") == "true"
+    only_cancelled = request.query_value("poItemState") == "Cancelled"
+
+    def wanted(po: SandboxPurchaseOrder) -> bool:
+        return (_visible(po, grant)
+                and (not vendor_code or po.vendor_code == vendor_code)
+                and (not wanted_state or po.state == wanted_state)
+                and (not only_changed or po.changed is not None)
+                and (not only_cancelled or any(line.cancelled for line in po.lines)))
+
+    include_details = request.query_value("includeDetails") != "false"
+    if created is not None and changed is None and request.query_value("sortOrder") != "DESC":
+        # The created index is in page order already: bisect to the page
+        # and read limit + 1 matching POs instead of filtering and sorting
+        # the whole range for every page.
+        try:
+            page, next_token = _created_page(request, state, created, wanted)
+        except BadRequest as error:
+            return _bad(str(error))
+        return _orders_response(page, next_token, include_details=include_details)
     if created is not None:
         orders = state.window(index_name="created", after=created[0], before=created[1])
         if changed is not None:
             orders = [po for po in orders if changed[0] <= po.updated < changed[1]]
     else:
         orders = state.window(index_name="updated", after=changed[0], before=changed[1])
-    vendor_code = request.query_value("orderingVendorCode")
-    wanted_state = request.query_value("purchaseOrderState")
-    only_changed = request.query_value("isPOChanged") == "true"
-    only_cancelled = request.query_value("poItemState") == "Cancelled"
-    orders = [
-        po for po in orders
-        if _visible(po, grant)
-        and (not vendor_code or po.vendor_code == vendor_code)
-        and (not wanted_state or po.state == wanted_state)
-        and (not only_changed or po.changed is not None)
-        and (not only_cancelled or any(line.cancelled for line in po.lines))
-    ]
+    orders = [po for po in orders if wanted(po)]
     try:
         page, next_token = _paginate(request, orders)
     except BadRequest as error:
         return _bad(str(error))
-    include_details = request.query_value("includeDetails") != "false"
-    payload: dict = {"orders": [order_json(po, include_details=include_details) for po in page]}
+    return _orders_response(page, next_token, include_details=include_details)
+
+
+def _created_page(request: SandboxRequest, state: SandboxState, created, wanted):
+    """``_paginate`` of the wanted POs created in ``created``, ascending,
+    read straight off the sorted created index."""
+    fingerprint = _fingerprint(request)
+    token = request.query_value("nextToken")
+    resume_after = _read_page_token(token, fingerprint) if token else None
+    limit = int(request.query_value("limit") or 100)
+    with state.lock:
+        index = state.created_index
+        start = bisect.bisect_left(index, (created[0], ""))
+        end = bisect.bisect_left(index, (created[1], ""))
+        if resume_after is not None:
+            start = max(start, bisect.bisect_right(index, resume_after))
+        found = []
+        for position in range(start, end):
+            po = state.orders[index[position][1]]
+            if wanted(po):
+                found.append(po)
+                if len(found) > limit:
+                    break
+    page = found[:limit]
+    next_token = None
+    if len(found) > limit:
+        next_token = _page_token(key=_sort_key(page[-1]), fingerprint=fingerprint)
+    return page, next_token
+
+
+def _orders_response(page, next_token, *, include_details: bool) -> SandboxResponse:
+    """The getPurchaseOrders 200 answer; its bytes joined from each PO's
+    cached encoding (the same bytes as encoding the whole body)."""
+    if include_details:
+        cached = [_order_cached(po) for po in page]
+        orders = [value for value, _ in cached]
+        raw = b'{"payload":{"orders":[' + b",".join(data for _, data in cached) + b"]"
+    else:
+        orders = [order_json(po, include_details=False) for po in page]
+        raw = None
+    payload: dict = {"orders": orders}
     if next_token:
         payload["pagination"] = {"nextToken": next_token}
-    return SandboxResponse(status=200, body={"payload": payload})
+    if raw is not None:
+        if next_token:
+            raw += b',"pagination":{"nextToken":' + _encode(next_token) + b"}"
+        raw += b"}}"
+    return SandboxResponse(status=200, body={"payload": payload}, raw=raw)
 
 
 def get_purchase_order(request: SandboxRequest, grant: Grant, state: SandboxState):
