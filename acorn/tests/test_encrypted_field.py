@@ -2,7 +2,6 @@
 
 import pytest
 from cryptography.fernet import Fernet
-from django.core.management import call_command
 from django.db import connection
 
 from acorn.fields import FieldDecryptionError, decrypt_text, encrypt_text
@@ -58,9 +57,3 @@ def test_no_plaintext_in_the_database_and_rotation(settings, tenant_a):
     with pytest.raises(FieldDecryptionError):
         decrypt_text(rotated)
     assert isinstance(field, models.TextField)
-
-
-@pytest.mark.django_db
-def test_rotate_command_runs_over_every_tenant(settings, tenant_a, capsys):
-    call_command("rotate_field_keys")
-    assert "Rotated" in capsys.readouterr().out
