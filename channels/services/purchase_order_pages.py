@@ -221,10 +221,19 @@ def order_values(raw: dict, *, digest: str, mappings, now) -> OrderValues:
 
 # --- SQL ------------------------------------------------------------------------------
 
+# One unique-index lookup per number: with ``number = ANY(...)`` the planner
+# may (with missing or stale statistics for a new account) read every PO of
+# the account through the index and filter (20,000 rows for 100 numbers);
+# the LATERAL .. LIMIT 1 subquery cannot be pulled up into a join.
 _EXISTING_SQL = """
-SELECT number, id, content_hash, state, ack_status, amazon_changed_at
-FROM channels_purchaseorder
-WHERE tenant_id = %s AND account_id = %s AND number = ANY(%s)
+SELECT po.number, po.id, po.content_hash, po.state, po.ack_status, po.amazon_changed_at
+FROM unnest(%s::text[]) AS wanted(number)
+CROSS JOIN LATERAL (
+    SELECT number, id, content_hash, state, ack_status, amazon_changed_at
+    FROM channels_purchaseorder
+    WHERE tenant_id = %s AND account_id = %s AND number = wanted.number
+    LIMIT 1
+) AS po
 """
 
 # Amazon's fields are overwritten; our side (ack_status) only while nothing
@@ -280,10 +289,18 @@ ON CONFLICT (tenant_id, account_id, number) DO UPDATE SET
 RETURNING po.number, po.id
 """
 
+# Per PO through the unique (tenant, PO, sequence) index (OFFSET 0 keeps
+# the subquery a per-PO lookup, as above).
 _PREVIOUS_LINES_SQL = """
-SELECT purchase_order_id, item_sequence_number, ordered_quantity, cancelled_quantity
-FROM channels_purchaseorderline
-WHERE tenant_id = %s AND purchase_order_id = ANY(%s)
+SELECT line.purchase_order_id, line.item_sequence_number, line.ordered_quantity,
+    line.cancelled_quantity
+FROM unnest(%s::bigint[]) AS wanted(id)
+CROSS JOIN LATERAL (
+    SELECT purchase_order_id, item_sequence_number, ordered_quantity, cancelled_quantity
+    FROM channels_purchaseorderline
+    WHERE tenant_id = %s AND purchase_order_id = wanted.id
+    OFFSET 0
+) AS line
 """
 
 _LINE_UPSERT_SQL = """
@@ -394,7 +411,7 @@ def purchase_order_page_write(*, tenant, account, page: PreparedPage, mappings,
         return []
     digests = page.digests
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_EXISTING_SQL, [tenant.pk, account.pk, list(digests)])
+        cursor.execute(_EXISTING_SQL, [list(digests), tenant.pk, account.pk])
         existing = {row[0]: row for row in cursor.fetchall()}
         fresh = []
         for raw in page.orders:
@@ -431,7 +448,7 @@ def _write(cursor, *, tenant, account, values, existing, counts, now):
     changed_ids = [ids[order.number] for order in values if order.number in existing]
     previous_lines = {}
     if changed_ids:
-        cursor.execute(_PREVIOUS_LINES_SQL, [tenant.pk, changed_ids])
+        cursor.execute(_PREVIOUS_LINES_SQL, [changed_ids, tenant.pk])
         previous_lines = {(po_id, seq): (ordered, cancelled)
                           for po_id, seq, ordered, cancelled in cursor.fetchall()}
     all_lines, events, exceptions, to_plan = [], [], [], []
@@ -528,6 +545,63 @@ def _write(cursor, *, tenant, account, values, existing, counts, now):
         ).update(status=ExceptionStatus.RESOLVED, resolved_at=now, updated_at=now,
                  resolution="The line is mapped or cancelled now.")
     return to_plan
+
+
+# --- writers --------------------------------------------------------------------------
+
+# A page's statements mostly wait for PostgreSQL (upserts, then the deferred
+# FK checks at commit): two writers, each on its own connection, keep it
+# busy while the other one's Python runs.
+PAGE_WRITERS = 2
+
+
+def pages_write(pages, write, *, tenant, workers: int = PAGE_WRITERS) -> None:
+    """``write(page)`` for each page of ``pages``, by ``workers`` threads.
+
+    Each thread writes whole pages in its own transactions on its own
+    connection (Django's, in ``tenant``'s scope, so the RLS backend sets
+    the tenant), and takes the next page from ``pages`` under a lock (a
+    PagePrefetcher runs its call-log hook there). Inside an outer
+    transaction (tests) every write stays on the caller's connection: a
+    second connection would neither see nor be rolled back with it.
+    The first error stops the other writers and is raised here.
+    """
+    if workers <= 1 or connection.in_atomic_block:
+        for page in pages:
+            write(page)
+        return
+    from acorn.tenancy import tenant_scope
+
+    iterator = iter(pages)
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with tenant_scope(tenant, atomic=False):
+                while not stop.is_set():
+                    with lock:
+                        if stop.is_set():
+                            return
+                        page = next(iterator, None)
+                    if page is None:
+                        return
+                    write(page)
+        except BaseException as error:  # noqa: BLE001 - raised in the caller
+            errors.append(error)
+            stop.set()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, name=f"po-sync-write-{n}", daemon=True)
+               for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 # --- pages ----------------------------------------------------------------------------

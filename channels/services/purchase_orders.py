@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -48,9 +49,11 @@ from channels.models import (
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 from channels.services.purchase_order_pages import (  # noqa: F401 - content_hash re-exported
     NOT_YET_ACKNOWLEDGED,
+    PAGE_WRITERS,
     PagePrefetcher,
     PagePreparer,
     content_hash,
+    pages_write,
     purchase_order_page_write,
     raw_pages,
 )
@@ -175,20 +178,25 @@ def purchase_orders_sync(
     mappings = mapping_index_load(tenant=tenant, account=account)
     preparer = PagePreparer(mappings=mappings, speculate=len(passes) == 1)
     page_options = {"passes": passes, "after": after, "before": before}
+    counts_lock = threading.Lock()
+
+    def write(page) -> None:
+        page_counts: Counter = Counter(pages=1, orders_seen=page.listed)
+        to_plan = purchase_order_page_write(
+            tenant=tenant, account=account, page=page, mappings=mappings,
+            counts=page_counts, preparer=preparer,
+        )
+        with counts_lock:
+            counts.update(page_counts)
+        if plan and to_plan:
+            purchase_orders_plan_enqueue(tenant=tenant, purchase_order_ids=to_plan)
+
     try:
         with account_client_build(account=account, **client_options) as client, (
             PagePrefetcher(client, prepare=preparer, **page_options) if prefetch
             else contextlib.nullcontext(map(preparer, raw_pages(client, **page_options)))
         ) as pages:
-            for page in pages:
-                counts["pages"] += 1
-                counts["orders_seen"] += page.listed
-                to_plan = purchase_order_page_write(
-                    tenant=tenant, account=account, page=page, mappings=mappings,
-                    counts=counts, preparer=preparer,
-                )
-                if plan and to_plan:
-                    purchase_orders_plan_enqueue(tenant=tenant, purchase_order_ids=to_plan)
+            pages_write(pages, write, tenant=tenant, workers=PAGE_WRITERS if prefetch else 1)
     except SpApiError as error:
         _sync_failed(tenant=tenant, account=account, run=run, error=error,
                      kind=SyncKind.PURCHASE_ORDERS, counts=counts)
