@@ -2,6 +2,7 @@
 
 import copy
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
@@ -191,3 +192,68 @@ def test_lean_order_values_match_the_typed_parse(sandbox):
     # When both read them, Then the stored values agree
     for raw in [*raws, odd, bare]:
         assert _lean(raw, mappings) == _typed(raw, mappings), raw["purchaseOrderNumber"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_are_written_by_two_connections_outside_a_transaction(
+    live, live_account, sandbox, fast_retries, monkeypatch
+):
+    """No outer transaction (a worker, the benchmark): two writer threads,
+    each on its own connection; every page, PO and API call is recorded."""
+    from channels.models import ApiCallLog
+    from channels.services import purchase_orders
+
+    # Given 250 POs over 3 days (several pages and ranges)
+    sandbox.state.generate(vendor_code="DEMO1", count=250, days=3)
+    _map_catalog(live, live_account, sandbox)
+    writers = set()
+    original = purchase_orders.purchase_order_page_write
+
+    def recording(**kwargs):
+        writers.add(threading.current_thread().name)
+        return original(**kwargs)
+
+    monkeypatch.setattr(purchase_orders, "purchase_order_page_write", recording)
+    # When the account syncs
+    run = purchase_orders_sync(tenant=live, account=live_account, plan=False, **fast_retries)
+    # Then the writer threads (each with its own connection) wrote the
+    # pages, and nothing is missing
+    assert run.status == SyncStatus.SUCCEEDED, run.error_message
+    assert writers and writers <= {"po-sync-write-0", "po-sync-write-1"}
+    assert run.counts["created"] == 250
+    assert PurchaseOrder.objects.filter(tenant=live).count() == 250
+    assert PurchaseOrderLine.objects.filter(tenant=live).count() == sum(
+        len(po.lines) for po in sandbox.state.orders.values())
+    calls = sandbox.stats()["calls:getPurchaseOrders"]
+    assert run.counts["pages"] == calls
+    assert ApiCallLog.objects.filter(
+        tenant=live, operation="getPurchaseOrders").count() == calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_page_write_stops_the_writers_and_keeps_the_call_log(
+    live, live_account, sandbox, fast_retries, monkeypatch
+):
+    from channels.models import ApiCallLog
+    from channels.services import purchase_orders
+
+    # Given several pages, the second of which fails to write
+    sandbox.state.generate(vendor_code="DEMO1", count=250, days=3)
+    _map_catalog(live, live_account, sandbox)
+    original = purchase_orders.purchase_order_page_write
+    written = []
+
+    def failing(**kwargs):
+        written.append(1)
+        if len(written) == 2:
+            raise RuntimeError("disk full")
+        return original(**kwargs)
+
+    monkeypatch.setattr(purchase_orders, "purchase_order_page_write", failing)
+    # When the account syncs, the error reaches the caller
+    with pytest.raises(RuntimeError, match="disk full"):
+        purchase_orders_sync(tenant=live, account=live_account, plan=False, **fast_retries)
+    # And every call made is in the log
+    calls = sandbox.stats()["calls:getPurchaseOrders"]
+    assert ApiCallLog.objects.filter(
+        tenant=live, operation="getPurchaseOrders").count() == calls
