@@ -15,6 +15,9 @@ hands each page to ``purchase_order_page_write``:
    the tenant for the transaction): ``INSERT .. SELECT FROM
    json_to_recordset(page) .. ON CONFLICT``.
 
+On databases other than PostgreSQL (the embedded demo's SQLite) the same
+operations run row by row through the ORM (``purchase_order_rows``).
+
 ``PagePrefetcher`` fetches the next page in a thread while the current one
 is written; the thread only talks HTTP (its call-log records are written
 by the sync's own thread and connection).
@@ -45,6 +48,7 @@ from channels.models import (
     PurchaseOrderEventKind,
     PurchaseOrderState,
 )
+from channels.services import purchase_order_rows as orm_rows
 from vendor_api.operations.orders import MAX_PAGE_SIZE, split_windows
 from vendor_api.operations.orders import PaymentMethod as ApiPaymentMethod
 from vendor_api.operations.orders import PurchaseOrderState as ApiPurchaseOrderState
@@ -52,6 +56,12 @@ from vendor_api.operations.orders import PurchaseOrderType as ApiPurchaseOrderTy
 from vendor_api.types import UnitOfMeasure, parse_datetime, parse_enum
 
 MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
+
+
+def set_based_sql() -> bool:
+    """PostgreSQL gets the set-based statements below; other databases (the
+    embedded demo's SQLite) the row-by-row ORM twins in purchase_order_rows."""
+    return connection.vendor == "postgresql"
 # Our acknowledgement has not left yet: a change can simply be re-planned.
 NOT_YET_ACKNOWLEDGED = frozenset({AckStatus.PENDING, AckStatus.BLOCKED, AckStatus.REVIEW})
 
@@ -411,8 +421,12 @@ def purchase_order_page_write(*, tenant, account, page: PreparedPage, mappings,
         return []
     digests = page.digests
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_EXISTING_SQL, [list(digests), tenant.pk, account.pk])
-        existing = {row[0]: row for row in cursor.fetchall()}
+        if set_based_sql():
+            cursor.execute(_EXISTING_SQL, [list(digests), tenant.pk, account.pk])
+            found = cursor.fetchall()
+        else:
+            found = orm_rows.existing_rows(tenant=tenant, account=account, numbers=digests)
+        existing = {row[0]: row for row in found}
         fresh = []
         for raw in page.orders:
             number = raw.get("purchaseOrderNumber", "")
@@ -438,19 +452,29 @@ def purchase_order_page_write(*, tenant, account, page: PreparedPage, mappings,
 
 
 def _write(cursor, *, tenant, account, values, existing, counts, now):
-    cursor.execute(_PO_UPSERT_SQL, {
-        "tenant": tenant.pk, "account": account.pk, "now": now,
-        "deadline_hours": int(account.ack_deadline_hours),
-        "not_acked": sorted(status.value for status in NOT_YET_ACKNOWLEDGED),
-        "rows": _COMPACT.encode([order.po for order in values]),
-    })
-    ids = dict(cursor.fetchall())
+    not_acked = sorted(status.value for status in NOT_YET_ACKNOWLEDGED)
+    if set_based_sql():
+        cursor.execute(_PO_UPSERT_SQL, {
+            "tenant": tenant.pk, "account": account.pk, "now": now,
+            "deadline_hours": int(account.ack_deadline_hours), "not_acked": not_acked,
+            "rows": _COMPACT.encode([order.po for order in values]),
+        })
+        ids = dict(cursor.fetchall())
+    else:
+        ids = orm_rows.purchase_orders_upsert(
+            tenant=tenant, account=account, now=now, rows=[order.po for order in values],
+            deadline_hours=int(account.ack_deadline_hours), not_acked=set(not_acked),
+        )
     changed_ids = [ids[order.number] for order in values if order.number in existing]
     previous_lines = {}
     if changed_ids:
-        cursor.execute(_PREVIOUS_LINES_SQL, [changed_ids, tenant.pk])
+        if set_based_sql():
+            cursor.execute(_PREVIOUS_LINES_SQL, [changed_ids, tenant.pk])
+            found = cursor.fetchall()
+        else:
+            found = orm_rows.previous_lines(tenant=tenant, purchase_order_ids=changed_ids)
         previous_lines = {(po_id, seq): (ordered, cancelled)
-                          for po_id, seq, ordered, cancelled in cursor.fetchall()}
+                          for po_id, seq, ordered, cancelled in found}
     all_lines, events, exceptions, to_plan = [], [], [], []
     for order in values:
         po_id = ids[order.number]
@@ -522,18 +546,30 @@ def _write(cursor, *, tenant, account, values, existing, counts, now):
         elif old_ack_status not in NOT_YET_ACKNOWLEDGED and (amazon_changed or state != old_state):
             to_plan.append(po_id)
     if all_lines:
-        cursor.execute(_LINE_UPSERT_SQL, {"tenant": tenant.pk, "now": now,
-                                          "rows": _COMPACT.encode(all_lines)})
+        if set_based_sql():
+            cursor.execute(_LINE_UPSERT_SQL, {"tenant": tenant.pk, "now": now,
+                                              "rows": _COMPACT.encode(all_lines)})
+        else:
+            orm_rows.lines_upsert(tenant=tenant, now=now, rows=all_lines)
     counts["lines_written"] += len(all_lines)
     if events:
-        cursor.execute(_EVENT_INSERT_SQL, {"tenant": tenant.pk, "now": now,
-                                           "rows": _COMPACT.encode(events)})
+        if set_based_sql():
+            cursor.execute(_EVENT_INSERT_SQL, {"tenant": tenant.pk, "now": now,
+                                               "rows": _COMPACT.encode(events)})
+        else:
+            orm_rows.events_insert(tenant=tenant, rows=events)
     if exceptions:
-        cursor.execute(_EXCEPTION_INSERT_SQL, {
-            "tenant": tenant.pk, "account": account.pk, "now": now,
-            "kind": ExceptionKind.UNMAPPED_LINE.value, "status": ExceptionStatus.OPEN.value,
-            "rows": _COMPACT.encode(exceptions),
-        })
+        if set_based_sql():
+            cursor.execute(_EXCEPTION_INSERT_SQL, {
+                "tenant": tenant.pk, "account": account.pk, "now": now,
+                "kind": ExceptionKind.UNMAPPED_LINE.value, "status": ExceptionStatus.OPEN.value,
+                "rows": _COMPACT.encode(exceptions),
+            })
+        else:
+            orm_rows.exceptions_insert(
+                tenant=tenant, account=account, kind=ExceptionKind.UNMAPPED_LINE.value,
+                status=ExceptionStatus.OPEN.value, rows=exceptions,
+            )
     # A change that mapped every line (or cancelled the unmapped ones)
     # closes the PO's unmapped-line exceptions.
     cleared = [ids[order.number] for order in values
@@ -566,7 +602,8 @@ def pages_write(pages, write, *, tenant, workers: int = PAGE_WRITERS) -> None:
     second connection would neither see nor be rolled back with it.
     The first error stops the other writers and is raised here.
     """
-    if workers <= 1 or connection.in_atomic_block:
+    # SQLite (the embedded demo) allows one writer at a time anyway.
+    if workers <= 1 or connection.in_atomic_block or not set_based_sql():
         for page in pages:
             write(page)
         return
