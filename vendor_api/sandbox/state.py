@@ -156,6 +156,22 @@ class SandboxState:
             self.updated_index.sort()
             return orders
 
+    def new_orders_start(self, *, vendor_code: str, every_seconds: float) -> threading.Event:
+        """Place one new PO (created just now) every ``every_seconds``, as
+        Amazon's buyers do through the day, until the returned event is set.
+
+        The demo runs this so a new user sees POs keep arriving, each with
+        a fresh 24-hour acknowledgement clock.
+        """
+        stop = threading.Event()
+
+        def place_orders() -> None:
+            while not stop.wait(every_seconds):
+                self.generate(vendor_code=vendor_code, count=1, days=1 / (24 * 60))
+
+        threading.Thread(target=place_orders, name="sandbox-new-orders", daemon=True).start()
+        return stop
+
     def touch(self, order: SandboxPurchaseOrder, change) -> None:
         """Apply ``change`` to a PO and keep the update index in order."""
         with self.lock:
