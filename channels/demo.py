@@ -30,7 +30,7 @@ DEMO_STOCK = 500
 def seed(*, tenant) -> None:
     from channels.services.accounts import account_create
     from channels.services.mappings import mapping_create
-    from inventory.models import Product, Warehouse
+    from inventory.selectors import product_list, warehouse_list
     from inventory.services.catalog import product_create, warehouse_create
     from inventory.services.stock import stock_receive
 
@@ -53,14 +53,14 @@ def seed(*, tenant) -> None:
             lwa_refresh_token=DEMO_REFRESH_TOKEN, poll_interval_minutes=1,
             initial_lookback_days=30,
         )
-    warehouse = Warehouse.objects.filter(tenant=tenant, code=DEMO_WAREHOUSE).first()
+    warehouse = warehouse_list(tenant=tenant).filter(code=DEMO_WAREHOUSE).first()
     if warehouse is None:
         warehouse = warehouse_create(tenant=tenant, code=DEMO_WAREHOUSE, name="Main warehouse",
                                      country="US")
     catalog = demo_catalog(rng=random.Random(DEFAULT_SEED))
     mapped = set(SkuMapping.objects.filter(tenant=tenant, account=account)
                  .values_list("asin", flat=True))
-    products = {p.sku: p for p in Product.objects.filter(tenant=tenant)}
+    products = {p.sku: p for p in product_list(tenant=tenant)}
     for index, item in enumerate(catalog):
         product = products.get(item.vendor_sku)
         if product is None:
