@@ -45,3 +45,14 @@ def api_call_operations(*, tenant) -> list[str]:
         ApiCallLog.objects.filter(tenant=tenant).order_by("operation")
         .values_list("operation", flat=True).distinct()
     )
+
+
+def api_call_last_request_id(*, tenant, account) -> str:
+    """The request id of the account's latest call: what Amazon support asks for."""
+    return (
+        ApiCallLog.objects.filter(tenant=tenant, account=account)
+        .order_by("-created_at", "-id")
+        .values_list("request_id", flat=True)
+        .first()
+        or ""
+    )

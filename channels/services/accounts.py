@@ -23,6 +23,7 @@ from channels.models import (
     ExceptionKind,
     SyncKind,
 )
+from channels.selectors.observability import api_call_last_request_id
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 from channels.services.runs import sync_run_fail, sync_run_finish, sync_run_start
 from vendor_api.errors import ReauthorizationRequired, SpApiError
@@ -163,7 +164,7 @@ def account_test_connection(*, tenant, account: AmazonVendorAccount, actor=None,
             page = client.get_purchase_orders_page(
                 created_after=now - datetime.timedelta(days=1), created_before=now, limit=1
             )
-            request_id = _last_request_id(tenant=tenant, account=account)
+            request_id = api_call_last_request_id(tenant=tenant, account=account)
     except ReauthorizationRequired as error:
         account_mark_reauth_needed(tenant=tenant, account=account, error=error)
         ok, detail = False, f"{error.error_code}: {error.message}"
@@ -191,18 +192,6 @@ def account_test_connection(*, tenant, account: AmazonVendorAccount, actor=None,
             after={"ok": ok, "request_id": request_id, "detail": detail[:200]},
         )
     return run
-
-
-def _last_request_id(*, tenant, account) -> str:
-    from channels.models import ApiCallLog
-
-    return (
-        ApiCallLog.objects.filter(tenant=tenant, account=account)
-        .order_by("-created_at", "-id")
-        .values_list("request_id", flat=True)
-        .first()
-        or ""
-    )
 
 
 @transaction.atomic

@@ -35,7 +35,6 @@ from channels.models import (
     AccountStatus,
     AckStatus,
     AmazonVendorAccount,
-    ApiCallLog,
     ChannelException,
     ExceptionKind,
     PurchaseOrder,
@@ -46,6 +45,7 @@ from channels.models import (
     SkuMapping,
     SyncKind,
 )
+from channels.selectors.observability import api_call_last_request_id
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 from channels.services.purchase_order_pages import (  # noqa: F401 - content_hash re-exported
     NOT_YET_ACKNOWLEDGED,
@@ -110,16 +110,6 @@ def purchase_orders_upsert(*, tenant, account, orders, mappings: MappingIndex, c
                                          next_token=None))
     return purchase_order_page_write(tenant=tenant, account=account, page=page,
                                      mappings=mappings, counts=counts)
-
-
-def _last_request_id(*, tenant, account) -> str:
-    return (
-        ApiCallLog.objects.filter(tenant=tenant, account=account)
-        .order_by("-created_at", "-id")
-        .values_list("request_id", flat=True)
-        .first()
-        or ""
-    )
 
 
 def _sync_failed(*, tenant, account, run, error, kind: str, counts) -> None:
@@ -207,7 +197,7 @@ def purchase_orders_sync(
     _sync_succeeded(tenant=tenant, account=account, kind=SyncKind.PURCHASE_ORDERS)
     return sync_run_finish(
         tenant=tenant, run=run, counts={"orders_unique": len(preparer.seen), **counts},
-        request_id=_last_request_id(tenant=tenant, account=account),
+        request_id=api_call_last_request_id(tenant=tenant, account=account),
     )
 
 
@@ -381,7 +371,7 @@ def purchase_order_statuses_sync(
     _sync_succeeded(tenant=tenant, account=account, kind=SyncKind.PURCHASE_ORDER_STATUS)
     return sync_run_finish(
         tenant=tenant, run=run, counts=dict(counts),
-        request_id=_last_request_id(tenant=tenant, account=account),
+        request_id=api_call_last_request_id(tenant=tenant, account=account),
     )
 
 
