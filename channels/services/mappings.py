@@ -125,7 +125,7 @@ def mapping_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True, act
     id twice in the file or already mapped to another row, bad values.
     Uses inventory's ImportResult/RowResult so the preview looks the same.
     """
-    from inventory.services.imports import ImportAction, ImportResult, RowResult
+    from inventory.services.imports import ImportResult, RowResult, import_row_action
     from inventory.services.stock import products_resolve
 
     missing = [c for c in ("account", "asin", "sku") if c not in dataset.headers]
@@ -209,16 +209,10 @@ def mapping_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True, act
                                    validate_unique=False, validate_constraints=False)
             except ValidationError as exc:
                 errors.update(exc.message_dict)
-        if errors:
-            action = ImportAction.ERROR
-        elif is_new:
-            action = ImportAction.CREATE
-            to_create.append(mapping)
-        elif changes:
-            action = ImportAction.UPDATE
-            to_update.append(mapping)
-        else:
-            action = ImportAction.UNCHANGED
+        action = import_row_action(
+            errors=errors, is_new=is_new, changes=changes, instance=mapping,
+            to_create=to_create, to_update=to_update,
+        )
         results.append(RowResult(line=line, key=f"{_text(row.get('account'))} {asin}",
                                  action=action, errors=errors,
                                  changes={k: str(v) for k, v in changes.items()}))

@@ -63,6 +63,21 @@ class ImportResult:
         return sum(1 for row in self.rows if row.action == action)
 
 
+def import_row_action(*, errors, is_new, changes, instance, to_create, to_update) -> str:
+    """Classify one checked import row and queue its instance for writing:
+    a row with errors writes nothing; new rows are created, changed rows
+    updated, the rest left alone (so a re-import writes nothing)."""
+    if errors:
+        return ImportAction.ERROR
+    if is_new:
+        to_create.append(instance)
+        return ImportAction.CREATE
+    if changes:
+        to_update.append(instance)
+        return ImportAction.UPDATE
+    return ImportAction.UNCHANGED
+
+
 def dataset_load(*, content: bytes, filename: str) -> tablib.Dataset:
     """A tablib dataset from an uploaded CSV or XLSX file."""
     file_format = "xlsx" if filename.lower().endswith(".xlsx") else "csv"
@@ -170,16 +185,10 @@ def product_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True) -> 
             )
         except ValidationError as exc:
             errors.update(exc.message_dict)
-        if errors:
-            action = ImportAction.ERROR
-        elif is_new:
-            action = ImportAction.CREATE
-            to_create.append(product)
-        elif changes:
-            action = ImportAction.UPDATE
-            to_update.append(product)
-        else:
-            action = ImportAction.UNCHANGED
+        action = import_row_action(
+            errors=errors, is_new=is_new, changes=changes, instance=product,
+            to_create=to_create, to_update=to_update,
+        )
         results.append(RowResult(
             line=line, key=sku, action=action, errors=errors,
             changes={k: str(v) if v is not None else "" for k, v in changes.items()},
