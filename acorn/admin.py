@@ -6,8 +6,10 @@ read and changed through the dashboard, where every change is audited.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
+from acorn import services
 from acorn.models import Membership, Tenant, TenantAPIKey
 
 
@@ -15,6 +17,20 @@ from acorn.models import Membership, Tenant, TenantAPIKey
 class TenantAdmin(admin.ModelAdmin):
     list_display = ("slug", "name", "timezone", "default_currency", "is_active", "created_at")
     search_fields = ("slug", "name")
+    # Enabling and disabling go through the service, which audits the
+    # change inside the tenant; the checkbox on the form is read-only.
+    readonly_fields = ("is_active",)
+    actions = ["disable_tenants", "enable_tenants"]
+
+    @admin.action(description=_("Disable the selected tenants"))
+    def disable_tenants(self, request, queryset):
+        for tenant in queryset:
+            services.tenant_set_active(tenant=tenant, active=False, actor=request.user)
+
+    @admin.action(description=_("Enable the selected tenants"))
+    def enable_tenants(self, request, queryset):
+        for tenant in queryset:
+            services.tenant_set_active(tenant=tenant, active=True, actor=request.user)
 
 
 @admin.register(Membership)

@@ -151,3 +151,35 @@ class AuditEntry(TenantModel):
 
     def __str__(self):
         return f"{self.action} {self.object_type} {self.object_id}"
+
+
+class Invitation(TenantModel):
+    """An e-mailed offer to join a tenant with a role.
+
+    The link carries a random token; only its SHA-256 is stored, so a
+    leaked database row cannot be used to join. An invitation is used once
+    and expires (``expires_at``); revoking it ends it early.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "email"], name="invitation_tenant_email")]
+
+    def __str__(self):
+        return f"{self.email} ({self.role})"
+
+    def is_open(self, now) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from acorn.models import AuditEntry, Membership, Tenant, TenantAPIKey
+from acorn.models import AuditEntry, Invitation, Membership, Tenant, TenantAPIKey
 
 
 def membership_list_for_user(*, user) -> QuerySet[Membership]:
@@ -46,3 +48,27 @@ def audit_entry_list(*, tenant: Tenant, filters: dict | None = None) -> QuerySet
 
 def api_key_list(*, tenant: Tenant) -> QuerySet[TenantAPIKey]:
     return TenantAPIKey.objects.filter(tenant=tenant).order_by("-created", "-id")
+
+
+def invitation_list_open(*, tenant: Tenant) -> QuerySet[Invitation]:
+    """Invitations that can still be accepted, newest first."""
+    return (
+        Invitation.objects.filter(
+            tenant=tenant, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+        )
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def user_exists(*, email: str) -> bool:
+    return get_user_model().objects.filter(username__iexact=email.strip()).exists()
+
+
+def user_unverified_get(*, email: str):
+    """The signed-up user still waiting to confirm ``email``, if any."""
+    return (
+        get_user_model()
+        .objects.filter(username__iexact=email.strip(), is_active=False, last_login=None)
+        .first()
+    )

@@ -28,6 +28,18 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup/", views.SignupView.as_view(), name="signup"),
+    path("accounts/signup/sent/", views.SignupSentView.as_view(), name="signup_sent"),
+    path(
+        "accounts/verify/<str:uidb64>/<str:token>/",
+        views.SignupVerifyView.as_view(),
+        name="signup_verify",
+    ),
+    path(
+        "invite/<slug:tenant_slug>/<str:token>/",
+        views.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),

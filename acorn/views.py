@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -14,8 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from acorn import selectors, services
-from acorn.exceptions import ApplicationError
-from acorn.models import AuditAction, Role
+from acorn.exceptions import ApplicationError, NotFoundError
+from acorn.models import AuditAction, Role, Tenant
 from acorn.tenancy import TenantRef, _current_tenant
 
 # The navigation, in order: (label, URL name, lowest role that sees it).
@@ -50,7 +57,7 @@ def navigation_context(request):
     membership = getattr(request, "membership", None)
     user = getattr(request, "user", None)
     if not getattr(user, "is_authenticated", False):
-        return {}
+        return {"signup_enabled": settings.ACORN_SIGNUP_ENABLED}
     context = {"memberships": list(selectors.membership_list_for_user(user=user))}
     if membership is None:
         return context
@@ -143,31 +150,78 @@ class AuditLogView(TenantViewMixin, View):
 
 
 class MemberListView(TenantViewMixin, View):
+    """Members and open invitations: invite, change role, remove, revoke."""
+
     required_role = Role.ADMIN
     action_role = Role.ADMIN
 
     class RoleForm(forms.Form):
-        membership_id = forms.IntegerField()
+        membership_id = forms.IntegerField(min_value=1)
         role = forms.ChoiceField(choices=Role.choices)
 
-    def get(self, request, tenant_slug):
-        members = selectors.membership_list(tenant=self.tenant)
-        return render(
-            request, "acorn/member_list.html", {"members": members, "roles": Role.choices}
-        )
+    class RemoveForm(forms.Form):
+        remove = forms.IntegerField(min_value=1)
+
+    class RevokeForm(forms.Form):
+        revoke_invitation = forms.IntegerField(min_value=1)
+
+    class InviteForm(forms.Form):
+        email = forms.EmailField(label=_("E-mail"))
+        role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER, label=_("Role"))
+
+    def get(self, request, tenant_slug, invite_form=None):
+        context = {
+            "members": selectors.membership_list(tenant=self.tenant),
+            "invitations": selectors.invitation_list_open(tenant=self.tenant),
+            "roles": Role.choices,
+            "invite_form": invite_form or self.InviteForm(),
+        }
+        return render(request, "acorn/member_list.html", context)
 
     def post(self, request, tenant_slug):
+        try:
+            if "invite" in request.POST:
+                return self._invite(request, tenant_slug)
+            if "remove" in request.POST:
+                form = self.RemoveForm(request.POST)
+                if not form.is_valid():
+                    raise NotFoundError(_("No such member."))
+                services.membership_remove(
+                    tenant=self.tenant,
+                    membership_id=form.cleaned_data["remove"],
+                    actor=request.user,
+                )
+                messages.success(request, _("Member removed."))
+            elif "revoke_invitation" in request.POST:
+                form = self.RevokeForm(request.POST)
+                if not form.is_valid():
+                    raise NotFoundError(_("No such invitation."))
+                services.invitation_revoke(
+                    tenant=self.tenant,
+                    invitation_id=form.cleaned_data["revoke_invitation"],
+                    actor=request.user,
+                )
+                messages.success(request, _("Invitation revoked."))
+            else:
+                self._change_role(request)
+        except NotFoundError as exc:
+            raise Http404(exc.message) from None
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("member_list", tenant_slug=tenant_slug)
+
+    def _change_role(self, request):
         form = self.RoleForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("Choose a valid role."))
-            return redirect("member_list", tenant_slug=tenant_slug)
+            return
         membership = (
             selectors.membership_list(tenant=self.tenant)
             .filter(pk=form.cleaned_data["membership_id"])
             .first()
         )
         if membership is None:
-            raise Http404("No such member.")
+            raise NotFoundError(_("No such member."))
         services.membership_set(
             tenant=self.tenant,
             user=membership.user,
@@ -175,6 +229,29 @@ class MemberListView(TenantViewMixin, View):
             actor=request.user,
         )
         messages.success(request, _("Role updated."))
+
+    def _invite(self, request, tenant_slug):
+        form = self.InviteForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, tenant_slug, invite_form=form)
+
+        def accept_url_for(token):
+            return request.build_absolute_uri(
+                reverse("invitation_accept", kwargs={"tenant_slug": tenant_slug, "token": token})
+            )
+
+        try:
+            invitation = services.invitation_create(
+                tenant=self.tenant,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                actor=request.user,
+                accept_url_for=accept_url_for,
+            )
+        except ApplicationError as exc:
+            form.add_error("email", exc.message)
+            return self.get(request, tenant_slug, invite_form=form)
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
         return redirect("member_list", tenant_slug=tenant_slug)
 
 
@@ -211,3 +288,207 @@ class ApiKeyListView(TenantViewMixin, View):
         )
         # Shown once, on this response only: the key is stored hashed.
         return self.get(request, tenant_slug, new_key=plaintext)
+
+
+# --- Sign-up and invitations (no tenant in the URL's context yet) ----------
+
+logger = logging.getLogger(__name__)
+# What a mail server can raise when it is down or refuses the message.
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+class SignupForm(forms.Form):
+    company_name = forms.CharField(max_length=200, label=_("Company name"))
+    email = forms.EmailField(label=_("Work e-mail"))
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )
+    password_confirm = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") != cleaned.get("password_confirm"):
+            self.add_error("password_confirm", _("The two passwords differ."))
+        return cleaned
+
+
+class SignupView(View):
+    """``/accounts/signup/``: a company registers; its admin verifies."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.ACORN_SIGNUP_ENABLED:
+            raise Http404("Sign-up is off.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, form=None):
+        return render(request, "registration/signup.html", {"form": form or SignupForm()})
+
+    def post(self, request):
+        form = SignupForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, form=form)
+        try:
+            _tenant, user = services.tenant_signup(
+                company_name=form.cleaned_data["company_name"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+            )
+            services.signup_verification_send(user=user, verify_url_for=self._verify_url(request))
+        except ValidationError as exc:
+            form.add_error("password", exc)
+            return self.get(request, form=form)
+        except ApplicationError as exc:
+            form.add_error("email", exc.message)
+            return self.get(request, form=form)
+        except MAIL_ERRORS:
+            # Nothing is kept: the same form can be sent again.
+            logger.exception("Sign-up confirmation could not be sent")
+            transaction.set_rollback(True)
+            form.add_error(None, _("The confirmation e-mail could not be sent. Try again later."))
+            return self.get(request, form=form)
+        return redirect("signup_sent")
+
+    @staticmethod
+    def _verify_url(request):
+        def build(uid, token):
+            return request.build_absolute_uri(reverse("signup_verify", args=[uid, token]))
+
+        return build
+
+
+class SignupSentView(View):
+    """Check your inbox; ask for the link again (same answer either way)."""
+
+    class ResendForm(forms.Form):
+        email = forms.EmailField(label=_("E-mail"))
+
+    def get(self, request):
+        return render(request, "registration/signup_sent.html", {"form": self.ResendForm()})
+
+    def post(self, request):
+        form = self.ResendForm(request.POST)
+        if form.is_valid():
+            user = selectors.user_unverified_get(email=form.cleaned_data["email"])
+            if user is not None:
+                try:
+                    services.signup_verification_send(
+                        user=user, verify_url_for=SignupView._verify_url(request)
+                    )
+                except MAIL_ERRORS:
+                    logger.exception("Sign-up confirmation could not be re-sent")
+            # The same words whether or not the address is known: the page
+            # must not tell who has an account.
+            messages.success(
+                request, _("If that address waits for confirmation, a new link is on its way.")
+            )
+        return render(request, "registration/signup_sent.html", {"form": form})
+
+
+class SignupVerifyView(View):
+    """The link in the e-mail: confirm (POST, so link scanners do nothing)."""
+
+    def get(self, request, uidb64, token):
+        return render(request, "registration/signup_verify.html", {"valid": True})
+
+    def post(self, request, uidb64, token):
+        try:
+            user = services.signup_verify(uid=uidb64, token=token)
+        except NotFoundError as exc:
+            return render(
+                request,
+                "registration/signup_verify.html",
+                {"valid": False, "message": exc.message},
+                status=404,
+            )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Your e-mail address is confirmed. Welcome to ACORN."))
+        return redirect("root")
+
+
+class InvitationAcceptView(View):
+    """``/invite/<tenant_slug>/<token>/``: join a tenant from an e-mailed link."""
+
+    class PasswordForm(forms.Form):
+        password = forms.CharField(
+            label=_("Choose a password"),
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+            help_text=password_validators_help_text_html(),
+        )
+        password_confirm = forms.CharField(
+            label=_("Password again"),
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        )
+
+        def clean(self):
+            cleaned = super().clean()
+            if cleaned.get("password") != cleaned.get("password_confirm"):
+                self.add_error("password_confirm", _("The two passwords differ."))
+            return cleaned
+
+    def _invitation(self, tenant_slug, token):
+        tenant = Tenant.objects.filter(slug=tenant_slug, is_active=True).first()
+        if tenant is None:
+            raise NotFoundError(_(services.INVITATION_INVALID_MESSAGE))
+        return tenant, services.invitation_open_get(tenant=tenant, token=token)
+
+    def _render(self, request, tenant, invitation, form=None, status=200):
+        context = {
+            "invited_tenant": tenant,
+            "invitation": invitation,
+            "form": form or self.PasswordForm(),
+            "account_exists": selectors.user_exists(email=invitation.email),
+        }
+        return render(request, "registration/invitation_accept.html", context, status=status)
+
+    def _invalid(self, request, exc):
+        return render(
+            request,
+            "registration/invitation_accept.html",
+            {"invalid": exc.message},
+            status=404,
+        )
+
+    def get(self, request, tenant_slug, token):
+        try:
+            tenant, invitation = self._invitation(tenant_slug, token)
+        except NotFoundError as exc:
+            return self._invalid(request, exc)
+        return self._render(request, tenant, invitation)
+
+    def post(self, request, tenant_slug, token):
+        try:
+            tenant, invitation = self._invitation(tenant_slug, token)
+        except NotFoundError as exc:
+            return self._invalid(request, exc)
+        form = None
+        password = ""
+        if not request.user.is_authenticated:
+            form = self.PasswordForm(request.POST)
+            if not form.is_valid():
+                return self._render(request, tenant, invitation, form=form, status=400)
+            password = form.cleaned_data["password"]
+        try:
+            user = services.invitation_accept(
+                tenant=tenant, token=token, user=request.user, password=password
+            )
+        except ValidationError as exc:
+            form.add_error("password", exc)
+            return self._render(request, tenant, invitation, form=form, status=400)
+        except NotFoundError as exc:
+            return self._invalid(request, exc)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return self._render(request, tenant, invitation, form=form, status=exc.status_code)
+        if not request.user.is_authenticated:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("You joined %(tenant)s.") % {"tenant": tenant.name})
+        return redirect("tenant_home", tenant_slug=tenant.slug)

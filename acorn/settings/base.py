@@ -231,6 +231,7 @@ LOGGING = {
 }
 
 from acorn.settings.celery import *  # noqa: E402,F403
+from acorn.settings.email import *  # noqa: E402,F403
 
 # --- Sandboxes --------------------------------------------------------------
 # Callables that mount extra handlers (web-store sandboxes) on the sandbox
