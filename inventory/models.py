@@ -38,6 +38,12 @@ class Supplier(TenantModel):
     moq_units = models.PositiveIntegerField(
         default=0, help_text=_("Minimum order quantity in units (0 means none).")
     )
+    case_pack = models.PositiveIntegerField(
+        default=1,
+        db_default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("Units per supplier carton: orders are rounded up to it."),
+    )
 
     class Meta:
         ordering = ["code", "id"]

@@ -41,6 +41,11 @@ urlpatterns = [
         name="purchase_plan_review",
     ),
     path("forecast/import/", views.ForecastImportView.as_view(), name="forecast_import"),
+    path("settings/suppliers/", views.SupplierListView.as_view(), name="supplier_list"),
+    path(
+        "settings/channel-rules/", views.ChannelRuleListView.as_view(), name="channel_rule_list"
+    ),
+    path("inbound/", views.InboundSupplyListView.as_view(), name="inbound_supply_list"),
 ]
 
 api_urlpatterns = [

@@ -19,7 +19,7 @@ from acorn.models import AuditAction, Role
 from acorn.services import audit_record, audit_snapshot
 from acorn.views import TenantViewMixin
 from inventory import selectors, services
-from inventory.models import HoldKind, HoldStatus, PlanStatus
+from inventory.models import HoldKind, HoldStatus, InboundStatus, PlanStatus
 
 CHANNELS = ("amazon_vendor", "web_store")
 
@@ -404,3 +404,203 @@ class WarehouseListView(TenantViewMixin, View):
                      after=audit_snapshot(warehouse), summary="Warehouse created")
         messages.success(request, _("Warehouse created."))
         return redirect("inventory:warehouse_list", tenant_slug=tenant_slug)
+
+
+# --- Settings: suppliers, channel buffer rules, inbound supply ------------
+
+CHANNEL_CHOICES = [("amazon_vendor", _("Amazon Vendor")), ("web_store", _("Web store"))]
+
+
+class SupplierForm(forms.Form):
+    code = forms.CharField(max_length=50, label=_("Code"))
+    name = forms.CharField(max_length=200, label=_("Name"))
+    lead_time_days = forms.IntegerField(
+        min_value=0, max_value=3650, initial=30, label=_("Lead time (days)")
+    )
+    moq_units = forms.IntegerField(
+        min_value=0, max_value=10_000_000, initial=0, label=_("Minimum order (units)")
+    )
+    case_pack = forms.IntegerField(
+        min_value=1, max_value=100_000, initial=1, label=_("Case pack (units)")
+    )
+
+
+class SupplierListView(TenantViewMixin, View):
+    """Suppliers with the terms purchase planning uses (admins edit)."""
+
+    action_role = Role.ADMIN
+
+    def get(self, request, tenant_slug, form=None, editing=None):
+        return render(request, "inventory/supplier_list.html", {
+            "suppliers": selectors.supplier_list(tenant=self.tenant),
+            "form": form or SupplierForm(),
+            "editing": editing,
+        })
+
+    def post(self, request, tenant_slug):
+        form = SupplierForm(request.POST)
+        supplier_id = request.POST.get("supplier_id", "")
+        if not form.is_valid():
+            return self.get(request, tenant_slug, form=form, editing=supplier_id)
+        data = form.cleaned_data
+        try:
+            if supplier_id:
+                if not supplier_id.isdigit():
+                    raise Http404("No such supplier.")
+                data.pop("code")
+                services.supplier_update(
+                    tenant=self.tenant, supplier_id=int(supplier_id), data=data,
+                    actor=request.user,
+                )
+                messages.success(request, _("Supplier saved."))
+            else:
+                services.supplier_create(tenant=self.tenant, actor=request.user, **data)
+                messages.success(request, _("Supplier created."))
+        except ApplicationError as exc:
+            raise Http404(exc.message) from None
+        except ValidationError as exc:
+            form.add_error(None, "; ".join(exc.messages))
+            return self.get(request, tenant_slug, form=form, editing=supplier_id)
+        return redirect("inventory:supplier_list", tenant_slug=tenant_slug)
+
+
+class ChannelRuleForm(forms.Form):
+    channel = forms.ChoiceField(choices=CHANNEL_CHOICES, label=_("Channel"))
+    product_sku = forms.CharField(
+        required=False, max_length=64, label=_("Product SKU"),
+        help_text=_("Empty: the channel's default rule for every product."),
+    )
+    allocation_percent = forms.DecimalField(
+        min_value=0, max_value=100, max_digits=5, decimal_places=2, initial=100,
+        label=_("Share of free stock (%)"),
+    )
+    keep_back = forms.IntegerField(min_value=0, max_value=10_000_000, initial=0,
+                                   label=_("Keep back (units)"))
+    max_listed = forms.IntegerField(required=False, min_value=0, max_value=10_000_000,
+                                    label=_("At most (units)"))
+    zero_at = forms.IntegerField(min_value=0, max_value=10_000_000, initial=0,
+                                 label=_("List nothing at or below (units)"))
+    include_inbound = forms.BooleanField(required=False,
+                                         label=_("Promise inbound stock (backorders)"))
+    inbound_horizon_days = forms.IntegerField(min_value=0, max_value=365, initial=0,
+                                              label=_("Backorder horizon (days)"))
+
+
+class ChannelRuleListView(TenantViewMixin, View):
+    """Channel buffer rules, with a preview of the ATP they give."""
+
+    action_role = Role.ADMIN
+    PREVIEW_ROWS = 20  # enough to judge a rule; the stock page shows all
+
+    def get(self, request, tenant_slug, form=None):
+        channel = request.GET.get("preview", "amazon_vendor")
+        if channel not in dict(CHANNEL_CHOICES):
+            channel = "amazon_vendor"
+        levels = list(selectors.stock_level_list(tenant=self.tenant)[: self.PREVIEW_ROWS])
+        atp = selectors.atp_for_products(
+            tenant=self.tenant, channel=channel, product_ids=[lv.product_id for lv in levels]
+        )
+        preview = [atp[lv.product_id] for lv in levels if lv.product_id in atp]
+        return render(request, "inventory/channel_rule_list.html", {
+            "rules": selectors.channel_rule_list(tenant=self.tenant),
+            "form": form or ChannelRuleForm(),
+            "preview": preview,
+            "preview_channel": channel,
+            "channels": CHANNEL_CHOICES,
+        })
+
+    def post(self, request, tenant_slug):
+        if "delete" in request.POST:
+            rule_id = request.POST["delete"]
+            if not rule_id.isdigit():
+                raise Http404("No such channel rule.")
+            try:
+                services.channel_rule_delete(
+                    tenant=self.tenant, rule_id=int(rule_id), actor=request.user
+                )
+            except ApplicationError as exc:
+                raise Http404(exc.message) from None
+            messages.success(request, _("Rule removed."))
+            return redirect("inventory:channel_rule_list", tenant_slug=tenant_slug)
+        form = ChannelRuleForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, tenant_slug, form=form)
+        data = dict(form.cleaned_data)
+        sku = data.pop("product_sku").strip()
+        try:
+            services.channel_rule_set(
+                tenant=self.tenant, product=sku or None, actor=request.user, **data
+            )
+        except (ApplicationError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages)
+            form.add_error("product_sku" if sku else None, message)
+            return self.get(request, tenant_slug, form=form)
+        messages.success(request, _("Rule saved."))
+        return redirect(
+            f"{request.path}?preview={data['channel']}"
+        )
+
+
+class InboundSupplyForm(forms.Form):
+    reference = forms.CharField(max_length=200, label=_("Reference (supplier PO)"))
+    product_sku = forms.CharField(max_length=64, label=_("Product SKU"))
+    warehouse_code = forms.CharField(max_length=30, label=_("Warehouse code"))
+    quantity = forms.IntegerField(min_value=1, max_value=10_000_000, label=_("Quantity"))
+    expected_on = forms.DateField(
+        label=_("Expected on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class InboundSupplyListView(TenantViewMixin, View):
+    """Expected receipts from suppliers: planning and backorders count them."""
+
+    class FilterForm(forms.Form):
+        status = forms.ChoiceField(
+            required=False, choices=[("", _("Any")), *InboundStatus.choices], label=_("Status")
+        )
+        q = forms.CharField(required=False, max_length=100, label=_("Search"))
+
+    def get(self, request, tenant_slug, form=None):
+        filters_form = self.FilterForm(request.GET or {"status": InboundStatus.OPEN})
+        filters = filters_form.cleaned_data if filters_form.is_valid() else {}
+        page = self.paginate(
+            request, selectors.inbound_supply_list(tenant=self.tenant, filters=filters)
+        )
+        return render(request, "inventory/inbound_supply_list.html", {
+            "page": page,
+            "filters": filters_form,
+            "form": form or InboundSupplyForm(),
+            "statuses": InboundStatus,
+        })
+
+    def post(self, request, tenant_slug):
+        if "status" in request.POST:
+            inbound_id = request.POST.get("inbound_id", "")
+            status = request.POST["status"]
+            if not inbound_id.isdigit() or status not in InboundStatus.values:
+                raise Http404("No such inbound supply.")
+            try:
+                services.inbound_supply_status_set(
+                    tenant=self.tenant, inbound_id=int(inbound_id), status=status,
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                raise Http404(exc.message) from None
+            messages.success(request, _("Inbound supply updated."))
+            return redirect("inventory:inbound_supply_list", tenant_slug=tenant_slug)
+        form = InboundSupplyForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, tenant_slug, form=form)
+        data = form.cleaned_data
+        try:
+            services.inbound_supply_upsert(
+                tenant=self.tenant, product=data["product_sku"], warehouse=data["warehouse_code"],
+                quantity=data["quantity"], expected_on=data["expected_on"],
+                reference=data["reference"], actor=request.user,
+            )
+        except (ApplicationError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, ApplicationError) else "; ".join(exc.messages)
+            form.add_error(None, message)
+            return self.get(request, tenant_slug, form=form)
+        messages.success(request, _("Inbound supply recorded."))
+        return redirect("inventory:inbound_supply_list", tenant_slug=tenant_slug)

@@ -1,7 +1,9 @@
 """Every non-trivial read of the inventory app (tenant always explicit)."""
 
 from inventory.selectors.catalog import (
+    channel_rule_list,
     forecast_list,
+    inbound_supply_list,
     overview_cards,
     product_get,
     product_list,
@@ -26,7 +28,9 @@ from inventory.selectors.stock import (
 )
 
 __all__ = [
+    "channel_rule_list",
     "forecast_list",
+    "inbound_supply_list",
     "inbound_supply_open_by_product",
     "overview_cards",
     "product_get",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import (
     AmazonForecast,
     AtpChange,
+    ChannelRule,
+    InboundStatus,
+    InboundSupply,
     PlanStatus,
     Product,
     PurchasePlanLine,
@@ -98,3 +101,24 @@ def overview_cards(*, tenant) -> list[dict]:
          "hint": _("Products waiting for the channels to pick up"), "url": stock_url,
          "tone": "info"},
     ]
+
+
+def channel_rule_list(*, tenant) -> QuerySet[ChannelRule]:
+    """Every channel's rules: the default (no product) first, then by SKU."""
+    return (
+        ChannelRule.objects.filter(tenant=tenant)
+        .select_related("product")
+        .order_by("channel", F("product__sku").asc(nulls_first=True), "id")
+    )
+
+
+def inbound_supply_list(*, tenant, filters: dict | None = None) -> QuerySet[InboundSupply]:
+    filters = filters or {}
+    queryset = InboundSupply.objects.filter(tenant=tenant).select_related("product", "warehouse")
+    status = filters.get("status", InboundStatus.OPEN)
+    if status:
+        queryset = queryset.filter(status=status)
+    if filters.get("q"):
+        term = filters["q"]
+        queryset = queryset.filter(Q(reference__icontains=term) | Q(product__sku__icontains=term))
+    return queryset.order_by("expected_on", "id")

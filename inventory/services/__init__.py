@@ -4,11 +4,14 @@ The public API other apps call is re-exported here.
 """
 
 from inventory.services.catalog import (
+    channel_rule_delete,
     channel_rule_set,
+    inbound_supply_status_set,
     inbound_supply_upsert,
     product_create,
     product_update,
     supplier_create,
+    supplier_update,
     warehouse_create,
 )
 from inventory.services.holds import (
@@ -58,7 +61,9 @@ __all__ = [
     "atp_change_ack",
     "atp_change_claim",
     "atp_change_mark",
+    "channel_rule_delete",
     "channel_rule_set",
+    "inbound_supply_status_set",
     "inbound_supply_upsert",
     "product_create",
     "product_update",
@@ -74,5 +79,6 @@ __all__ = [
     "stock_return",
     "stock_transfer",
     "supplier_create",
+    "supplier_update",
     "warehouse_create",
 ]

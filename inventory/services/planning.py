@@ -143,7 +143,10 @@ def plan_compute(
     quantity, order_on = 0, None
     if position <= reorder_point and (demand > 0 or position < reorder_point):
         raw = reorder_point + demand * REVIEW_WEEKS - position
-        pack = product.case_pack or 1
+        # The product's own case pack wins; else the supplier's carton.
+        pack = product.case_pack if product.case_pack > 1 else (
+            product.supplier.case_pack if product.supplier else 1
+        )
         quantity = int((raw / pack).to_integral_value(ROUND_CEILING)) * pack
         moq = product.moq_units if product.moq_units is not None else (
             product.supplier.moq_units if product.supplier else 0

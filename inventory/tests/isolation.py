@@ -77,7 +77,45 @@ def _page_of_tenant(tenant):
     return ProbeTarget(marker=tenant.name)
 
 
+def _supplier(tenant):
+    from inventory.services import supplier_create
+
+    code = f"SUP-{tenant.slug.upper()}"
+    with tenant_scope(tenant):
+        supplier_create(tenant=tenant, code=code, name="Probe supplier")
+    return ProbeTarget(marker=code)
+
+
+def _channel_rule(tenant):
+    from inventory.services import channel_rule_set
+
+    world = _world(tenant)
+    with tenant_scope(tenant):
+        channel_rule_set(
+            tenant=tenant, channel="amazon_vendor", product=world["product"], keep_back=1
+        )
+    return ProbeTarget(marker=world["product"].sku)
+
+
+def _inbound(tenant):
+    from datetime import date
+
+    from inventory.services import inbound_supply_upsert
+
+    world = _world(tenant)
+    reference = f"SPO-{tenant.slug.upper()}"
+    with tenant_scope(tenant):
+        inbound_supply_upsert(
+            tenant=tenant, product=world["product"], warehouse=world["warehouse"], quantity=5,
+            expected_on=date(2030, 1, 1), reference=reference,
+        )
+    return ProbeTarget(marker=reference)
+
+
 PROBES = {
+    "inventory:supplier_list": _supplier,
+    "inventory:channel_rule_list": _channel_rule,
+    "inventory:inbound_supply_list": _inbound,
     "inventory:stock_list": _list_with_sku,
     "inventory:product_list": _list_with_sku,
     "inventory:product_export": _list_with_sku,

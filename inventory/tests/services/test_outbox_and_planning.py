@@ -62,3 +62,27 @@ def test_forecast_rejects_bad_rows_atomically(scope):
     ])
     assert not result.applied
     assert [sorted(row.errors) for row in result.rows] == [["p90"], ["week_start"]]
+
+
+def test_plan_rounds_to_the_suppliers_case_pack_when_the_product_has_none(
+    scope, product, warehouse
+):
+    from inventory.services import supplier_create
+
+    product.asin = "B000000002"
+    product.case_pack = 1
+    product.moq_units = None
+    product.supplier = supplier_create(
+        tenant=scope, code="SZ", name="Shenzhen", lead_time_days=28, case_pack=24
+    )
+    product.save()
+    today = dt.date(2026, 3, 2)
+    forecast_import(tenant=scope, rows=[
+        {"asin": "B000000002", "week_start": today + dt.timedelta(weeks=w), "mean": "20",
+         "p70": "24", "p80": "27", "p90": "30"} for w in range(8)
+    ])
+    stock_receive(tenant=scope, product=product, warehouse=warehouse, quantity=10)
+    purchase_plan_refresh(tenant=scope, today=today)
+    line = PurchasePlanLine.objects.get(product=product)
+    assert line.suggested_quantity > 0 and line.suggested_quantity % 24 == 0
+    assert "case pack 24" in line.reasoning
