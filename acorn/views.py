@@ -47,6 +47,8 @@ NAVIGATION = [
     (_("API call log"), "channels:api_call_list", Role.OPERATIONS),
     (_("Amazon accounts"), "channels:account_list", Role.ADMIN),
     (_("SKU mappings"), "channels:mapping_list", Role.ADMIN),
+    (_("GS1 settings"), "channels:gs1_settings", Role.ADMIN),
+    (_("Legal entity"), "invoicing:legal_entity", Role.ADMIN),
     (_("Suppliers"), "inventory:supplier_list", Role.VIEWER),
     (_("Channel buffer rules"), "inventory:channel_rule_list", Role.VIEWER),
     (_("Members"), "member_list", Role.ADMIN),
@@ -128,11 +130,15 @@ class RootView(LoginRequiredMixin, View):
 
 class TenantHomeView(TenantViewMixin, View):
     def get(self, request, tenant_slug):
-        from acorn.overview import overview_cards
+        # Floor 4 (the home page wiring) is imported here, not at the top:
+        # the kernel must not import the domain apps while they load.
+        from acorn.overview import onboarding_checklist, overview_cards
 
-        return render(
-            request, "acorn/tenant_home.html", {"cards": overview_cards(tenant=self.tenant)}
-        )
+        context = {
+            "cards": overview_cards(tenant=self.tenant),
+            "checklist": onboarding_checklist(tenant=self.tenant, membership=request.membership),
+        }
+        return render(request, "acorn/tenant_home.html", context)
 
 
 class AuditLogView(TenantViewMixin, View):

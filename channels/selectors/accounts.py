@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from channels.models import AmazonVendorAccount, SkuMapping
+from channels.models import AmazonVendorAccount, Gs1Settings, SkuMapping
 
 
 def account_list(*, tenant) -> QuerySet[AmazonVendorAccount]:
@@ -38,3 +38,14 @@ def mapping_get(*, tenant, mapping_id: int) -> SkuMapping | None:
         .select_related("account", "product")
         .first()
     )
+
+
+def account_setup_status(*, tenant) -> dict[str, bool]:
+    """Done-or-not of the Amazon-side steps before a first PO can ship."""
+    return {
+        "amazon_account_tested": AmazonVendorAccount.objects.filter(
+            tenant=tenant, last_connection_test_ok=True
+        ).exists(),
+        "skus_mapped": SkuMapping.objects.filter(tenant=tenant).exists(),
+        "gs1_prefix": Gs1Settings.objects.filter(tenant=tenant).exists(),
+    }

@@ -9,6 +9,7 @@ from channels.models import (
     Carton,
     CartonItem,
     DocumentType,
+    Gs1Settings,
     Pallet,
     PurchaseOrderLine,
     Shipment,
@@ -98,3 +99,7 @@ def shipments_for_purchase_order(*, tenant, purchase_order) -> QuerySet[Shipment
         .distinct()
         .order_by("-created_at", "-id")
     )
+
+
+def gs1_settings_get(*, tenant) -> Gs1Settings | None:
+    return Gs1Settings.objects.filter(tenant=tenant).first()

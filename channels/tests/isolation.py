@@ -268,3 +268,14 @@ PROBES.update({
     "api:channels:submission_list": _api_submissions,
     "api:channels:vendor_kpis": _api_kpis,
 })
+
+
+def _gs1_settings(tenant):
+    from channels.services.gs1_settings import gs1_settings_set
+
+    prefix = "0614141" if tenant.slug == "alpha" else "0999999"
+    gs1_settings_set(tenant=tenant, company_prefix=prefix, extension_digit=0)
+    return ProbeTarget(marker=prefix)
+
+
+PROBES["channels:gs1_settings"] = _gs1_settings

@@ -122,3 +122,11 @@ def inbound_supply_list(*, tenant, filters: dict | None = None) -> QuerySet[Inbo
         term = filters["q"]
         queryset = queryset.filter(Q(reference__icontains=term) | Q(product__sku__icontains=term))
     return queryset.order_by("expected_on", "id")
+
+
+def setup_status(*, tenant) -> dict[str, bool]:
+    """Done-or-not of the stock-side steps before a first PO can ship."""
+    return {
+        "warehouse": Warehouse.objects.filter(tenant=tenant, is_active=True).exists(),
+        "stock_loaded": StockLevel.objects.filter(tenant=tenant, on_hand__gt=0).exists(),
+    }
