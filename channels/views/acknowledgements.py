@@ -12,6 +12,7 @@ from django.views import View
 
 from acorn.exceptions import ApplicationError
 from acorn.models import Role
+from acorn.money import MONEY_MAX_DIGITS
 from acorn.views import TenantViewMixin
 from channels.models import RejectionReason
 from channels.selectors.acknowledgements import (
@@ -62,23 +63,34 @@ class AckQueueView(TenantViewMixin, View):
         return redirect("channels:ack_queue", tenant_slug=tenant_slug)
 
 
+# Quantities are PostgreSQL integers: a larger number is a form error, not
+# a database error.
+MAX_LINE_QUANTITY = 2_147_483_647
+
+
 def _edit_form_class(lines):
     """A form with accept/backorder/reject/price fields per PO line."""
     fields = {}
     for line in lines:
         for name in ("accept", "backorder", "reject"):
-            fields[f"{name}_{line.pk}"] = forms.IntegerField(min_value=0, initial=getattr(
-                line, f"planned_{name}"))
+            fields[f"{name}_{line.pk}"] = forms.IntegerField(
+                min_value=0, max_value=MAX_LINE_QUANTITY,
+                initial=getattr(line, f"planned_{name}"),
+                widget=forms.NumberInput(attrs={"class": "qty"}),
+            )
         fields[f"net_cost_{line.pk}"] = forms.DecimalField(
-            required=False, min_value=0, decimal_places=4,
-            initial=line.ack_net_cost if line.ack_net_cost is not None else line.net_cost)
+            required=False, min_value=0, decimal_places=4, max_digits=MONEY_MAX_DIGITS,
+            initial=line.ack_net_cost if line.ack_net_cost is not None else line.net_cost,
+            widget=forms.NumberInput(attrs={"class": "money", "step": "0.0001"}))
         fields[f"rejection_reason_{line.pk}"] = forms.ChoiceField(
             required=False, choices=[("", "-")] + list(RejectionReason.choices),
             initial=line.rejection_reason)
         fields[f"scheduled_ship_date_{line.pk}"] = forms.DateField(
-            required=False, initial=line.scheduled_ship_date)
+            required=False, initial=line.scheduled_ship_date,
+            widget=forms.DateInput(attrs={"type": "date"}))
         fields[f"scheduled_delivery_date_{line.pk}"] = forms.DateField(
-            required=False, initial=line.scheduled_delivery_date)
+            required=False, initial=line.scheduled_delivery_date,
+            widget=forms.DateInput(attrs={"type": "date"}))
     return type("AcknowledgementEditForm", (forms.Form,), fields)
 
 
