@@ -90,7 +90,7 @@ class ChannelSku:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: typing sets __orig_class__ on Page[X](...)
 class Page(Generic[T]):  # noqa: UP046 (Python 3.11: no PEP 695 syntax)
     items: list[T]
     next_cursor: str | None
