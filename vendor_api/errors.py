@@ -74,6 +74,10 @@ class SpApiError(Exception):
 class ReauthorizationRequired(SpApiError):
     """LWA refused the refresh token or the client credentials."""
 
+    # LWA's OAuth error and its description, when LWA gave them.
+    lwa_error: str = ""
+    lwa_error_description: str = ""
+
 
 class LwaUnavailable(SpApiError):
     """The LWA token endpoint failed transiently (5xx, timeout)."""
