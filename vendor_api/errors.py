@@ -79,6 +79,11 @@ class ReauthorizationRequired(SpApiError):
     lwa_error_description: str = ""
 
 
+class EndpointNotAllowed(SpApiError):
+    """The account's endpoint is not an Amazon host nor allow-listed: no
+    request (and no credential) is sent there."""
+
+
 class LwaUnavailable(SpApiError):
     """The LWA token endpoint failed transiently (5xx, timeout)."""
 

@@ -240,3 +240,8 @@ from acorn.settings.celery import *  # noqa: E402,F403
 ACORN_SANDBOX_MOUNTS: list[str] = []
 # Where the demo's local sandbox listens (Amazon SP-API + LWA).
 ACORN_SANDBOX_URL = env("ACORN_SANDBOX_URL", "http://127.0.0.1:8001")
+# Origins besides Amazon's documented SP-API and LWA hosts that an account's
+# endpoint may point at (and so receive its credentials): a self-hosted
+# sandbox, "scheme://host[:port]", port "*" for any. Empty by default: in
+# production every account talks to Amazon only (vendor_api.endpoints).
+ACORN_SPAPI_ENDPOINT_ALLOWLIST = env_list("ACORN_SPAPI_ENDPOINT_ALLOWLIST", [])
