@@ -85,7 +85,7 @@ def _nothing_arrived(listener, grant):
 
 @pytest.mark.django_db
 def test_blank_secrets_never_follow_an_endpoint_change(
-    tenant_a, member_client, live_sandbox_account, listener, grant, django_capture_on_commit_callbacks
+    tenant_a, member_client, live_sandbox_account, listener, grant
 ):
     """Regression: editing with blank secrets and another endpoint, then
     Test connection, sent the live access token (later the refresh token
