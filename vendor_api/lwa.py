@@ -26,6 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import requests
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 
 from vendor_api.errors import LwaUnavailable, ReauthorizationRequired
 
@@ -185,6 +187,9 @@ class AccessTokenProvider:
                 status=refused.get("status"),
             )
 
+    # The form holds the client secret and refresh token: error reports show
+    # no local of this frame or of requests' frames beneath it.
+    @method_decorator(sensitive_variables())
     def _refresh(self) -> AccessToken:
         self.token_calls += 1
         started = time.time()

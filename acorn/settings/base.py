@@ -173,6 +173,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Debug pages and error reports hide variables and POST fields marked
+# sensitive even with DEBUG on (the account views' LWA secrets).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "acorn.error_reports.AlwaysSafeExceptionReporterFilter"
+
 # Keys of the encrypted fields, newest first (MultiFernet). Independent of
 # SECRET_KEY so that rotating one never makes the other unreadable.
 ACORN_FIELD_ENCRYPTION_KEYS = env_list("ACORN_FIELD_ENCRYPTION_KEYS", [])

@@ -4,7 +4,8 @@ client-secret rotation.
 
 Secrets (LWA client secret, refresh token) are encrypted at rest by
 ``EncryptedTextField``, redacted by ``audit_snapshot``, never logged, and
-hidden from debug error pages (``sensitive_variables``). An update with a
+hidden from debug error pages (``sensitive_variables()`` hides every local
+of these services and of what they call). An update with a
 blank secret keeps the stored one.
 
 Where an account's calls go (environment, region, endpoint override) is
@@ -97,7 +98,7 @@ def _secret_dates(*, today: datetime.date) -> dict:
     }
 
 
-@sensitive_variables("data", "fields", "lwa_client_secret", "lwa_refresh_token")
+@sensitive_variables()
 @transaction.atomic
 def account_create(*, tenant, actor=None, **data) -> AmazonVendorAccount:
     """A new account; both secrets are required, the endpoint is checked."""
@@ -143,7 +144,7 @@ def _grant_saved(*, tenant, account: AmazonVendorAccount, new_secret: bool) -> N
         )
 
 
-@sensitive_variables("data", "secrets")
+@sensitive_variables()
 @transaction.atomic
 def account_update(*, tenant, account: AmazonVendorAccount, data: dict, actor=None):
     """Update whitelisted fields; blank secrets keep the stored value.
@@ -201,7 +202,7 @@ def account_update(*, tenant, account: AmazonVendorAccount, data: dict, actor=No
     return account, changed
 
 
-@sensitive_variables("lwa_client_secret", "lwa_refresh_token")
+@sensitive_variables()
 @transaction.atomic
 def account_destination_change(
     *,
@@ -280,6 +281,7 @@ def account_destination_change(
 REAUTH_STEPS_CODE = "lwa_reauthorize"
 
 
+@sensitive_variables()
 @transaction.atomic
 def account_mark_reauth_needed(*, tenant, account: AmazonVendorAccount, error: SpApiError):
     """LWA refused the grant: stop syncing until an admin saves new
@@ -307,6 +309,7 @@ def account_mark_reauth_needed(*, tenant, account: AmazonVendorAccount, error: S
     )
 
 
+@sensitive_variables()
 def account_test_connection(*, tenant, account: AmazonVendorAccount, actor=None, **client_options):
     """A real LWA token exchange (never a cached token), then
     getPurchaseOrders for the last day (limit 1); the result is recorded.

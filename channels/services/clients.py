@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from channels.models import AccountEnvironment, AmazonVendorAccount, ApiCallLog
 from vendor_api.client import VendorApiClient
@@ -75,6 +76,7 @@ def account_endpoint(*, account: AmazonVendorAccount) -> Endpoint:
     ).check_allowed(allowlist=settings.ACORN_SPAPI_ENDPOINT_ALLOWLIST)
 
 
+@sensitive_variables()
 def account_credentials(*, account: AmazonVendorAccount) -> LwaCredentials:
     return LwaCredentials(
         client_id=account.lwa_client_id,
@@ -83,6 +85,7 @@ def account_credentials(*, account: AmazonVendorAccount) -> LwaCredentials:
     )
 
 
+@sensitive_variables()
 def account_lwa_forget(*, account: AmazonVendorAccount) -> None:
     """Forget the cached token and refused mark of the account's grant as
     stored now (call before and after saving new credentials)."""
@@ -133,6 +136,7 @@ def api_call_log_hook(*, account: AmazonVendorAccount):
     return record
 
 
+@sensitive_variables()
 def account_client_build(*, account: AmazonVendorAccount, **client_options) -> VendorApiClient:
     """A VendorApiClient for ``account`` with decrypted credentials.
 

@@ -79,7 +79,7 @@ class AccountCreateView(AdminOnlyMixin, View):
             "ship_from_form": ship_from_form or ShipFromForm(prefix="ship_from"),
         })
 
-    @sensitive_variables("data")
+    @sensitive_variables()
     def post(self, request, tenant_slug):
         form = AccountForm(request.POST)
         ship_from_form = ShipFromForm(request.POST, prefix="ship_from")
@@ -111,7 +111,7 @@ class AccountEditView(AdminOnlyMixin, View):
             "secret_due_on": account_secret_due_on(account=account),
         })
 
-    @sensitive_variables("data")
+    @sensitive_variables()
     def post(self, request, tenant_slug, account_id):
         account = self._account(account_id)
         form = AccountEditForm(request.POST)
@@ -175,6 +175,7 @@ class AccountDestinationView(AdminOnlyMixin, View):
             "endpoint_override": account.endpoint_override})
         return self._render(request, account, form, review=False)
 
+    @sensitive_variables()
     def post(self, request, tenant_slug, account_id):
         account = self._account(account_id)
         form = AccountDestinationConfirmForm(request.POST)
@@ -199,6 +200,7 @@ class AccountDestinationView(AdminOnlyMixin, View):
 
 
 class AccountTestConnectionView(AdminOnlyMixin, View):
+    @sensitive_variables()
     def post(self, request, tenant_slug, account_id):
         account = self._account(account_id)
         run = account_test_connection(tenant=self.tenant, account=account, actor=request.user)
