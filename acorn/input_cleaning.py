@@ -51,6 +51,9 @@ ID_PARAMETERS = frozenset({
     "supplier", "supplier_id", "purchase_order", "purchase_order_id", "exception_id",
     "membership_id", "shipment", "shipment_id", "submission", "submission_id",
 })
+# Form fields named "<prefix>_<id>" (one per PO line on the shipment form):
+# the id part must be an id too.
+ID_FIELD_PREFIXES = ("qty_", "lot_", "expiry_", "coo_")
 JSON_CONTENT_TYPES = ("application/json", "application/merge-patch+json")
 BAD_REQUEST_CODE = "bad_request"
 
@@ -91,6 +94,10 @@ def request_problem(request) -> str | None:
         for key, values in request.POST.lists():
             if has_control_characters(key) or any(has_control_characters(v) for v in values):
                 return gettext_noop("form field")
+            if key.startswith(ID_FIELD_PREFIXES) and not (
+                _is_id(key.partition("_")[2]) and key.partition("_")[2].strip()
+            ):
+                return gettext_noop("form field name")
         for key, files in request.FILES.lists():
             if has_control_characters(key) or any(
                 has_control_characters(upload.name or "") for upload in files
@@ -127,6 +134,8 @@ class InputCleaningMiddleware:
     def bad_request(request, problem: str):
         if problem == "id filter":
             message = _("An id in the query string is not a number.")
+        elif problem == "form field name":
+            message = _("A form field name does not end in a valid id.")
         else:
             message = _(
                 "The request contains a control character (such as NUL) in a %(where)s."

@@ -123,3 +123,43 @@ def test_ordinary_whitespace_passes(tenant_a, member_client):
     client = member_client(tenant_a, "admin")
     url = reverse("audit_log", kwargs={"tenant_slug": "alpha"})
     assert client.get(url, {"actor": "a\tb\r\nc"}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["product_adjust", "product_count", "product_receive"])
+@pytest.mark.parametrize("quantity", [str(2**31), str(-(2**31) - 1), str(2**63), "9" * 30])
+def test_stock_quantities_beyond_postgresql_integer_are_a_form_error(
+    tenant_a, member_client, kind, quantity
+):
+    """Regression: a quantity beyond PostgreSQL's integer answered 500."""
+    from acorn.tenancy import tenant_scope
+    from inventory.models import StockMovement
+    from inventory.tests.factories import ProductFactory, WarehouseFactory
+
+    with tenant_scope(tenant_a):
+        product = ProductFactory(tenant=tenant_a)
+        warehouse = WarehouseFactory(tenant=tenant_a)
+    client = member_client(tenant_a, "operations")
+    url = reverse(f"inventory:{kind}", kwargs={"tenant_slug": "alpha", "product_id": product.pk})
+    response = client.post(url, {"warehouse": warehouse.code, "quantity": quantity,
+                                 "reason": "overflow"}, follow=True)
+    assert response.status_code == 200
+    assert "Check the quantity and warehouse." in response.content.decode()
+    with tenant_scope(tenant_a):
+        assert not StockMovement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_shipment_field_names_must_carry_numeric_line_ids(tenant_a, member_client):
+    """``qty_<line id>`` fields: a junk or overflowing id is a 400, not a 500."""
+    from acorn.tenancy import tenant_scope
+    from inventory.tests.factories import WarehouseFactory
+
+    with tenant_scope(tenant_a):
+        warehouse = WarehouseFactory(tenant=tenant_a)
+    client = member_client(tenant_a, "operations")
+    url = reverse("channels:shipment_create", kwargs={"tenant_slug": "alpha"})
+    for name in ("qty_abc", "qty_" + "9" * 30, "qty_1 OR 1=1", "lot_x"):
+        response = client.post(url, {"warehouse": warehouse.pk, "shipment_type": "SmallParcel",
+                                     "carton_mode": "one", name: "1"})
+        _assert_html_400(response)
