@@ -91,8 +91,8 @@ class AccountForm(forms.Form):
                     "ACORN_SPAPI_ENDPOINT_ALLOWLIST setting allows them."),
     )
     lwa_client_id = forms.CharField(max_length=200, label=_("LWA client id"))
-    lwa_client_secret = _secret_field(_("LWA client secret"), required=False)
-    lwa_refresh_token = _secret_field(_("LWA refresh token"), required=False)
+    lwa_client_secret = _secret_field(_("LWA client secret"), required=True)
+    lwa_refresh_token = _secret_field(_("LWA refresh token"), required=True)
     poll_interval_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=15,
                                                label=_("Poll interval (minutes)"))
     initial_lookback_days = forms.IntegerField(min_value=1, max_value=180, initial=7,
@@ -109,6 +109,9 @@ class AccountForm(forms.Form):
 
 class AccountEditForm(AccountForm):
     """Editing an account: where its calls go has its own confirmed action."""
+
+    lwa_client_secret = _secret_field(_("LWA client secret"), required=False)
+    lwa_refresh_token = _secret_field(_("LWA refresh token"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
