@@ -13,7 +13,7 @@ class AcornConfig(AppConfig):
         from acorn import rls
         from acorn.input_cleaning import integer_bounds_install
 
-        # Unbounded integer form/serializer fields get PostgreSQL's bounds.
+        # Unbounded integer form fields get PostgreSQL's integer bounds.
         integer_bounds_install()
 
         # After every migrate: every table with a tenant_id column gets

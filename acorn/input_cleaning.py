@@ -15,7 +15,7 @@ It answers 400 in the shape of the URL: the API's error shape
 ``{"error": {"code": "bad_request", ...}}`` under ``/api/``, the HTML 400
 page for the dashboard.
 
-Integers are the other half: a form or serializer ``IntegerField`` without
+Integers are the other half: a form ``IntegerField`` without
 explicit bounds accepts ``10**30``, which PostgreSQL refuses with a 500
 (``NumericValueOutOfRange``). ``integer_bounds_install`` (called once from
 ``AcornConfig.ready``) gives every such field the bounds of PostgreSQL's
@@ -151,12 +151,15 @@ class InputCleaningMiddleware:
 
 
 def integer_bounds_install() -> None:
-    """Give unbounded form and serializer IntegerFields PostgreSQL integer bounds."""
+    """Give unbounded form IntegerFields PostgreSQL integer bounds.
+
+    Forms only: the REST API is read-only, its filter ids are bounded by the
+    middleware above, and bounds on DRF's IntegerField would also land on
+    every output field of the OpenAPI schema (where ids are bigint).
+    """
     from django import forms
-    from rest_framework import serializers
 
     _bound(forms.IntegerField, excluded=(forms.FloatField, forms.DecimalField))
-    _bound(serializers.IntegerField, excluded=())
 
 
 def _bound(field_class, *, excluded: tuple) -> None:
