@@ -11,6 +11,10 @@ class AcornConfig(AppConfig):
 
     def ready(self):
         from acorn import rls
+        from acorn.input_cleaning import integer_bounds_install
+
+        # Unbounded integer form fields get PostgreSQL's integer bounds.
+        integer_bounds_install()
 
         # After every migrate: every table with a tenant_id column gets
         # RLS + FORCE + its policy, and the app role gets its grants.

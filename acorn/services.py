@@ -193,6 +193,9 @@ def api_key_create(
             actor=actor,
             action=AuditAction.CREATE,
             instance=api_key,
+            # The library's primary key embeds the stored hash: name the
+            # key by its public prefix instead.
+            object_id=api_key.prefix,
             object_repr=f"{api_key.name} ({api_key.prefix})",
             after={"name": name, "prefix": api_key.prefix, "scopes": scopes},
             summary="API key created",
@@ -201,8 +204,13 @@ def api_key_create(
 
 
 @transaction.atomic
-def api_key_revoke(*, tenant: Tenant, api_key_id: int, actor=None) -> TenantAPIKey:
-    api_key = TenantAPIKey.objects.filter(tenant=tenant, pk=api_key_id).first()
+def api_key_revoke(*, tenant: Tenant, prefix: str, actor=None) -> TenantAPIKey:
+    """Revoke the tenant's key with this public ``prefix``.
+
+    The prefix names a key everywhere outside the library: its primary key
+    is "<prefix>.<hash>", and the hash must never reach a page or a form.
+    """
+    api_key = TenantAPIKey.objects.filter(tenant=tenant, prefix=prefix).first()
     if api_key is None:
         from acorn.exceptions import NotFoundError
 
@@ -215,6 +223,7 @@ def api_key_revoke(*, tenant: Tenant, api_key_id: int, actor=None) -> TenantAPIK
                 actor=actor,
                 action=AuditAction.ACTION,
                 instance=api_key,
+                object_id=api_key.prefix,
                 object_repr=f"{api_key.name} ({api_key.prefix})",
                 before={"revoked": False},
                 after={"revoked": True},

@@ -271,6 +271,10 @@ class ApiKeyListView(TenantViewMixin, View):
     class CreateForm(forms.Form):
         name = forms.CharField(max_length=50, label=_("Name"))
 
+    class RevokeForm(forms.Form):
+        # The key's public prefix (the library's generator makes 8 characters).
+        revoke = forms.RegexField(regex=r"^[A-Za-z0-9]{1,16}$")
+
     def get(self, request, tenant_slug, new_key: str | None = None, form=None):
         keys = selectors.api_key_list(tenant=self.tenant)
         return render(
@@ -281,11 +285,14 @@ class ApiKeyListView(TenantViewMixin, View):
 
     def post(self, request, tenant_slug):
         if "revoke" in request.POST:
+            revoke = self.RevokeForm(request.POST)
+            if not revoke.is_valid():
+                raise Http404("No such API key.")
             try:
                 services.api_key_revoke(
-                    tenant=self.tenant, api_key_id=int(request.POST["revoke"]), actor=request.user
+                    tenant=self.tenant, prefix=revoke.cleaned_data["revoke"], actor=request.user
                 )
-            except (ApplicationError, ValueError):
+            except ApplicationError:
                 raise Http404("No such API key.") from None
             messages.success(request, _("API key revoked."))
             return redirect("api_key_list", tenant_slug=tenant_slug)

@@ -64,8 +64,12 @@ class AmazonVendorAccount(TenantModel):
     lwa_client_id = models.CharField(max_length=200)
     lwa_client_secret = EncryptedTextField()
     lwa_refresh_token = EncryptedTextField()
-    # LWA client secrets must be rotated every 180 days; reminders start
-    # SECRET_EXPIRY_REMINDER_DAYS before this date.
+    # When the current LWA client secret was saved, set automatically; Amazon
+    # makes secrets expire 180 days after they are issued, so the rotation
+    # reminder starts on day SECRET_ROTATION_REMINDER_DAY.
+    lwa_client_secret_entered_on = models.DateField(null=True, blank=True)
+    # Rotation deadline: entry date + SECRET_ROTATION_DAYS, kept with the row
+    # so lists and the daily check read one column.
     lwa_client_secret_expires_on = models.DateField(null=True, blank=True)
     poll_interval_minutes = models.PositiveIntegerField(default=15)
     # How far back the first PO sync looks (Amazon keeps 6 months).
@@ -665,7 +669,7 @@ class ExceptionKind(models.TextChoices):
     SUBMISSION_STALE = "submission_stale", _("Submission stuck in processing")
     OUTCOME_UNKNOWN = "outcome_unknown", _("Submission outcome unknown")
     REAUTH_NEEDED = "reauth_needed", _("Amazon account needs re-authorization")
-    SECRET_EXPIRING = "secret_expiring", _("LWA client secret expires soon")
+    SECRET_EXPIRING = "secret_expiring", _("LWA client secret due for rotation")
     SYNC_FAILED = "sync_failed", _("Sync failed")
     SHORTAGE = "shortage", _("Amazon received less than shipped")
 

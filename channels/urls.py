@@ -35,6 +35,8 @@ urlpatterns: list = [
          name="account_create"),
     path("settings/amazon-accounts/<int:account_id>/", accounts.AccountEditView.as_view(),
          name="account_edit"),
+    path("settings/amazon-accounts/<int:account_id>/environment/",
+         accounts.AccountDestinationView.as_view(), name="account_destination"),
     path("settings/amazon-accounts/<int:account_id>/test/",
          accounts.AccountTestConnectionView.as_view(), name="account_test"),
     path("settings/sku-mappings/", mappings.MappingListView.as_view(), name="mapping_list"),

@@ -8,9 +8,17 @@ region; the host follows the vendor account's marketplace.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from vendor_api.errors import EndpointNotAllowed
 
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 (a URL, not a secret)
+# LWA's documented hosts (North America, Europe, Far East). SP-API's docs
+# use api.amazon.com for every region; the other two are LWA's regional
+# endpoints for the same OAuth service.
+AMAZON_LWA_HOSTS = frozenset({"api.amazon.com", "api.amazon.co.uk", "api.amazon.co.jp"})
 
 
 class Region(enum.StrEnum):
@@ -29,6 +37,49 @@ AMAZON_SANDBOX_HOSTS: dict[Region, str] = {
     Region.EU: "https://sandbox.sellingpartnerapi-eu.amazon.com",
     Region.FE: "https://sandbox.sellingpartnerapi-fe.amazon.com",
 }
+
+
+# Every documented SP-API host, production and Amazon's sandbox.
+AMAZON_SPAPI_HOSTS = frozenset(
+    urlsplit(url).hostname for url in (*PRODUCTION_HOSTS.values(), *AMAZON_SANDBOX_HOSTS.values())
+)
+
+
+def url_allowed(url: str, *, amazon_hosts: Iterable[str], allowlist: Iterable[str] = ()) -> bool:
+    """May the server send credentials (and requests) to ``url``?
+
+    Yes for HTTPS on port 443 to one of ``amazon_hosts``, and for a URL
+    whose origin an ``allowlist`` entry names: ``scheme://host[:port]``,
+    where the port may be ``*`` (any port; for a sandbox on a random port)
+    and an omitted port means the scheme's default. Credentials in the URL
+    are never allowed.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    if parts.username or parts.password or not parts.hostname:
+        return False
+    host = parts.hostname.lower()
+    default_port = {"https": 443, "http": 80}.get(parts.scheme)
+    if default_port is None:
+        return False
+    port = port or default_port
+    if parts.scheme == "https" and port == 443 and host in amazon_hosts:
+        return True
+    for entry in allowlist:
+        scheme, _sep, rest = entry.strip().partition("://")
+        entry_host, _colon, entry_port = rest.rstrip("/").partition(":")
+        if scheme.lower() != parts.scheme or entry_host.lower() != host:
+            continue
+        if entry_port == "*":
+            return True
+        wanted = int(entry_port) if entry_port.isdigit() else (
+            None if entry_port else default_port)
+        if wanted == port:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -106,6 +157,23 @@ class Endpoint:
     @property
     def lwa_token_url(self) -> str:
         return self.token_url or LWA_TOKEN_URL
+
+    def check_allowed(self, *, allowlist: Iterable[str] = ()) -> Endpoint:
+        """Raise ``EndpointNotAllowed`` unless both URLs are Amazon's
+        documented hosts or allow-listed; the check that keeps credentials
+        (and the server's requests) away from arbitrary addresses."""
+        allowlist = tuple(allowlist)
+        if not url_allowed(self.api_base_url, amazon_hosts=AMAZON_SPAPI_HOSTS,
+                           allowlist=allowlist):
+            raise EndpointNotAllowed(
+                f"The SP-API endpoint {self.api_base_url} is neither an Amazon host "
+                "nor in ACORN_SPAPI_ENDPOINT_ALLOWLIST.", operation="endpoint")
+        if not url_allowed(self.lwa_token_url, amazon_hosts=AMAZON_LWA_HOSTS,
+                           allowlist=allowlist):
+            raise EndpointNotAllowed(
+                f"The LWA token endpoint {self.lwa_token_url} is neither an Amazon host "
+                "nor in ACORN_SPAPI_ENDPOINT_ALLOWLIST.", operation="endpoint")
+        return self
 
     @classmethod
     def local_sandbox(cls, *, base_url: str, region: Region = Region.NA) -> Endpoint:

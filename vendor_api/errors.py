@@ -74,6 +74,15 @@ class SpApiError(Exception):
 class ReauthorizationRequired(SpApiError):
     """LWA refused the refresh token or the client credentials."""
 
+    # LWA's OAuth error and its description, when LWA gave them.
+    lwa_error: str = ""
+    lwa_error_description: str = ""
+
+
+class EndpointNotAllowed(SpApiError):
+    """The account's endpoint is not an Amazon host nor allow-listed: no
+    request (and no credential) is sent there."""
+
 
 class LwaUnavailable(SpApiError):
     """The LWA token endpoint failed transiently (5xx, timeout)."""

@@ -2,13 +2,19 @@
 
 Popular clients keep the token in process memory, so N workers make N token
 calls an hour and a fleet restart stampedes LWA. Here the token lives in the
-Django cache (Redis in production) under a key derived from the app and the
-refresh token, is refreshed before it expires, and one process refreshes at
-a time: the others wait on a ``cache.add`` lock (atomic SET NX on Redis and
-on the file cache's create-exclusive) and then read what it stored.
+Django cache (Redis in production) under a key derived from the whole grant
+(client id, client secret, refresh token and token URL), is refreshed before
+it expires, and one process refreshes at a time: the others wait on a
+``cache.add`` lock (atomic SET NX on Redis and on the file cache's
+create-exclusive) and then read what it stored.
 
-A refresh token that LWA refuses is remembered in the cache too, so every
-process raises ``ReauthorizationRequired`` at once instead of asking again.
+A grant that LWA refuses is remembered in the cache too, so every process
+raises ``ReauthorizationRequired`` at once instead of asking again. Because
+the key covers every part of the grant, a corrected secret or a new refresh
+token is a different key: the mark never blocks the fix, and a token
+fetched with one secret is never handed to another. ``lwa_grant_forget``
+drops both when an account's credentials are saved, and ``exchange()``
+(the connection test) asks LWA whatever the cache holds.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import requests
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 
 from vendor_api.errors import LwaUnavailable, ReauthorizationRequired
 
@@ -32,9 +40,11 @@ REAUTHORIZATION_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthor
 REFRESH_MARGIN_SECONDS = 300
 # Long enough for a slow LWA answer (read timeout 10 s) plus margin.
 REFRESH_LOCK_SECONDS = 15
-# How long a refused refresh token stays marked; re-authorising stores a new
-# refresh token, which has a different cache key, so the mark never blocks it.
-REAUTHORIZATION_MARK_SECONDS = 24 * 3600
+# How long a refused grant stays marked: long enough that a fleet of workers
+# asks LWA once, not once per task; short enough that a fix made at Amazon
+# with unchanged credentials (an app re-approved) shows within the hour.
+# New credentials are a new key and never wait for it.
+REAUTHORIZATION_MARK_SECONDS = 3600
 LWA_TIMEOUT = (3.05, 10)
 
 
@@ -44,13 +54,24 @@ class LwaCredentials:
     client_secret: str = field(repr=False)
     refresh_token: str = field(repr=False)
 
-    @property
-    def cache_key(self) -> str:
-        # Never put the secret itself in a key; a digest names the grant.
+    def grant_key(self, *, token_url: str) -> str:
+        """The cache key prefix of this grant at this LWA endpoint.
+
+        Everything that decides LWA's answer is in it; never the secrets
+        themselves, only a digest.
+        """
         digest = hashlib.sha256(
-            f"{self.client_id}\x00{self.refresh_token}".encode()
-        ).hexdigest()[:32]
+            "\x00".join(
+                (self.client_id, self.client_secret, self.refresh_token, token_url)
+            ).encode()
+        ).hexdigest()[:40]
         return f"vendor_api:lwa:{digest}"
+
+
+def lwa_grant_forget(*, credentials: LwaCredentials, token_url: str, cache) -> None:
+    """Drop the cached token, lock and refused mark of one grant."""
+    prefix = credentials.grant_key(token_url=token_url)
+    cache.delete_many([f"{prefix}:token", f"{prefix}:lock", f"{prefix}:refused"])
 
 
 @dataclass(frozen=True)
@@ -84,16 +105,31 @@ class AccessTokenProvider:
         self.token_calls = 0  # LWA requests made by this provider (observability, bench)
 
     @property
+    def _grant_key(self) -> str:
+        return self.credentials.grant_key(token_url=self.token_url)
+
+    @property
     def _token_key(self) -> str:
-        return f"{self.credentials.cache_key}:token"
+        return f"{self._grant_key}:token"
 
     @property
     def _lock_key(self) -> str:
-        return f"{self.credentials.cache_key}:lock"
+        return f"{self._grant_key}:lock"
 
     @property
     def _refused_key(self) -> str:
-        return f"{self.credentials.cache_key}:refused"
+        return f"{self._grant_key}:refused"
+
+    def exchange(self) -> AccessToken:
+        """A real token exchange with LWA, whatever the cache holds.
+
+        For the connection test: a cached token or refused mark must not
+        answer for credentials that LWA would judge differently now. The
+        answer is stored as usual (a fresh token, or the refusal).
+        """
+        self.cache.delete(self._token_key)
+        self.cache.delete(self._refused_key)
+        return self._refresh()
 
     def access_token(self) -> str:
         """A valid access token, from the shared cache or one LWA call for all processes."""
@@ -146,13 +182,14 @@ class AccessTokenProvider:
     def _raise_if_refused(self) -> None:
         refused = self.cache.get(self._refused_key)
         if refused:
-            raise ReauthorizationRequired(
-                f"Amazon refused the authorization ({refused['error']}): "
-                "the vendor must authorize the application again.",
-                operation="lwa",
+            raise _refusal(
+                error_code=refused["error"], description=refused.get("description", ""),
                 status=refused.get("status"),
             )
 
+    # The form holds the client secret and refresh token: error reports show
+    # no local of this frame or of requests' frames beneath it.
+    @method_decorator(sensitive_variables())
     def _refresh(self) -> AccessToken:
         self.token_calls += 1
         started = time.time()
@@ -188,23 +225,38 @@ class AccessTokenProvider:
             logger.info("LWA access token refreshed for client %s", self.credentials.client_id)
             return token
         error_code = str(body.get("error", ""))
+        # LWA's own words, bounded: shown to the admin, never a secret.
+        description = str(body.get("error_description", ""))[:300]
         if error_code in REAUTHORIZATION_ERRORS:
             self.cache.set(
                 self._refused_key,
-                {"error": error_code, "status": response.status_code},
+                {"error": error_code, "description": description,
+                 "status": response.status_code},
                 timeout=REAUTHORIZATION_MARK_SECONDS,
             )
             logger.warning(
                 "LWA refused client %s: %s", self.credentials.client_id, error_code
             )
-            raise ReauthorizationRequired(
-                f"Amazon refused the authorization ({error_code}): "
-                "the vendor must authorize the application again.",
-                operation="lwa",
-                status=response.status_code,
+            raise _refusal(
+                error_code=error_code, description=description, status=response.status_code
             )
         raise LwaUnavailable(
             f"LWA token endpoint answered {response.status_code} {error_code}".strip(),
             operation="lwa",
             status=response.status_code,
         )
+
+
+def _refusal(*, error_code: str, description: str, status: int | None) -> ReauthorizationRequired:
+    reason = f"{error_code}: {description}" if description else error_code
+    error = ReauthorizationRequired(
+        f"Amazon refused the authorization ({reason}): "
+        "the vendor must authorize the application again.",
+        operation="lwa",
+        status=status,
+    )
+    # The OAuth error (RFC 6749 5.2), e.g. invalid_grant for a revoked
+    # authorization or invalid_client for a wrong or rotated secret.
+    error.lwa_error = error_code
+    error.lwa_error_description = description
+    return error

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import ConnectTimeoutError
 
 from vendor_api import errors
@@ -230,6 +232,9 @@ class SpApiTransport:
             region=self.region, selling_partner_id=self.selling_partner_id, operation=operation
         )
 
+    # The access token is a credential: error reports (and requests' frames
+    # beneath this one) show stars for it.
+    @method_decorator(sensitive_variables("token", "headers", "kwargs"))
     def _attempt(self, *, operation, method, path, query, body, deadline, state) -> ApiResponse:
         self._wait_for_bucket(operation=operation, deadline=deadline)
         token = self.tokens.access_token()
@@ -279,6 +284,7 @@ class SpApiTransport:
             operation=operation,
         )) from error
 
+    @method_decorator(sensitive_variables("token"))
     def _interpret(self, *, operation, method, raw: requests.Response, token, state) -> ApiResponse:
         status = raw.status_code
         request_id = raw.headers.get("x-amzn-RequestId")

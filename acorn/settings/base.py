@@ -44,6 +44,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # NUL/control characters in any input: a 400 before any view runs.
+    "acorn.input_cleaning.InputCleaningMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -171,6 +173,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Debug pages and error reports hide variables and POST fields marked
+# sensitive even with DEBUG on (the account views' LWA secrets).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "acorn.error_reports.AlwaysSafeExceptionReporterFilter"
+
 # Keys of the encrypted fields, newest first (MultiFernet). Independent of
 # SECRET_KEY so that rotating one never makes the other unreadable.
 ACORN_FIELD_ENCRYPTION_KEYS = env_list("ACORN_FIELD_ENCRYPTION_KEYS", [])
@@ -239,3 +245,8 @@ from acorn.settings.email import *  # noqa: E402,F403
 ACORN_SANDBOX_MOUNTS: list[str] = []
 # Where the demo's local sandbox listens (Amazon SP-API + LWA).
 ACORN_SANDBOX_URL = env("ACORN_SANDBOX_URL", "http://127.0.0.1:8001")
+# Origins besides Amazon's documented SP-API and LWA hosts that an account's
+# endpoint may point at (and so receive its credentials): a self-hosted
+# sandbox, "scheme://host[:port]", port "*" for any. Empty by default: in
+# production every account talks to Amazon only (vendor_api.endpoints).
+ACORN_SPAPI_ENDPOINT_ALLOWLIST = env_list("ACORN_SPAPI_ENDPOINT_ALLOWLIST", [])

@@ -12,3 +12,5 @@ SECRET_KEY = "bench-only-secret-key-not-used-anywhere-else-0123456789"  # noqa: 
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 ACORN_FIELD_ENCRYPTION_KEYS = ["YmVuY2gta2V5LW9uZS1mb3ItYWNvcm4tYmVuY2gtMDE="]
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # noqa: F405
+# The benchmarks' sandbox listens on a random local port.
+ACORN_SPAPI_ENDPOINT_ALLOWLIST = ["http://127.0.0.1:*", "http://localhost:*"]

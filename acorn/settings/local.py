@@ -13,3 +13,8 @@ CSRF_COOKIE_SECURE = False
 ACORN_FIELD_ENCRYPTION_KEYS = env_list(
     "ACORN_FIELD_ENCRYPTION_KEYS", ["ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="]
 )
+# The demo's accounts talk to the local sandbox (any port on this machine).
+ACORN_SPAPI_ENDPOINT_ALLOWLIST = env_list(  # noqa: F405
+    "ACORN_SPAPI_ENDPOINT_ALLOWLIST",
+    [ACORN_SANDBOX_URL, "http://127.0.0.1:*", "http://localhost:*"],  # noqa: F405
+)

@@ -25,3 +25,5 @@ ACORN_FIELD_ENCRYPTION_KEYS = [
 ]
 # Per-test-run isolation for keys in the shared Redis.
 CACHES["default"]["KEY_PREFIX"] = f"acorn-test-{os.getpid()}"  # noqa: F405
+# Test sandboxes listen on random local ports.
+ACORN_SPAPI_ENDPOINT_ALLOWLIST = ["http://127.0.0.1:*", "http://localhost:*"]

@@ -29,7 +29,7 @@ def test_wrong_and_revoked_keys_are_refused(tenant_a):
     bad.credentials(HTTP_AUTHORIZATION="Api-Key nothing.real")
     assert bad.get(reverse("api:tenant_detail")).status_code == 401
     key, plaintext = api_key_create(tenant=tenant_a, name="x")
-    api_key_revoke(tenant=tenant_a, api_key_id=key.pk)
+    api_key_revoke(tenant=tenant_a, prefix=key.prefix)
     revoked = APIClient()
     revoked.credentials(HTTP_AUTHORIZATION=f"Api-Key {plaintext}")
     response = revoked.get(reverse("api:tenant_detail"))

@@ -49,3 +49,31 @@ def account_setup_status(*, tenant) -> dict[str, bool]:
         "skus_mapped": SkuMapping.objects.filter(tenant=tenant).exists(),
         "gs1_prefix": Gs1Settings.objects.filter(tenant=tenant).exists(),
     }
+def account_secret_rotation_due_count(*, tenant, today=None) -> int:
+    """Accounts whose LWA client secret is at day 150 of Amazon's 180 or
+    later (the same rule as ``account_secret_expiry_check``), one query."""
+    import datetime
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from channels.models import AccountStatus
+    from channels.services.accounts import (
+        SECRET_EXPIRY_REMINDER_DAYS,
+        SECRET_ROTATION_REMINDER_DAY,
+    )
+
+    today = today or timezone.now().date()
+    remind_after = today - datetime.timedelta(days=SECRET_ROTATION_REMINDER_DAY)
+    due = (
+        Q(lwa_client_secret_expires_on__lte=today + datetime.timedelta(
+            days=SECRET_EXPIRY_REMINDER_DAYS))
+        | Q(lwa_client_secret_expires_on__isnull=True,
+            lwa_client_secret_entered_on__lte=remind_after)
+        | Q(lwa_client_secret_expires_on__isnull=True, lwa_client_secret_entered_on__isnull=True,
+            created_at__date__lte=remind_after)
+    )
+    return (
+        AmazonVendorAccount.objects.filter(tenant=tenant).filter(due)
+        .exclude(status=AccountStatus.DISABLED).count()
+    )

@@ -42,6 +42,16 @@ def overview_cards(*, tenant) -> list[dict]:
     from channels.selectors.acknowledgements import acknowledgement_overview_cards
 
     cards.extend(acknowledgement_overview_cards(tenant=tenant))
+    from channels.selectors.accounts import account_secret_rotation_due_count
+
+    rotation_due = account_secret_rotation_due_count(tenant=tenant)
+    if rotation_due:
+        cards.append({
+            "label": _("LWA client secrets to rotate"), "value": rotation_due,
+            "hint": _("Amazon requires a new client secret every 180 days"),
+            "url": reverse("channels:account_list", kwargs={"tenant_slug": tenant.slug}),
+            "tone": "warning",
+        })
     if reauth:
         cards.append({
             "label": _("Accounts needing re-authorization"), "value": reauth,

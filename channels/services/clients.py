@@ -19,27 +19,85 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from channels.models import AccountEnvironment, AmazonVendorAccount, ApiCallLog
 from vendor_api.client import VendorApiClient
 from vendor_api.endpoints import Endpoint
 from vendor_api.endpoints import Region as ApiRegion
-from vendor_api.lwa import LwaCredentials
+from vendor_api.errors import EndpointNotAllowed
+from vendor_api.lwa import LwaCredentials, lwa_grant_forget
 from vendor_api.transport import ApiCallRecord
 
 logger = logging.getLogger(__name__)
 
 
-def account_endpoint(*, account: AmazonVendorAccount) -> Endpoint:
-    """Where the account's calls go: region + environment + override."""
-    region = ApiRegion(account.region)
-    if account.environment == AccountEnvironment.LOCAL_SANDBOX:
-        base_url = account.endpoint_override or settings.ACORN_SANDBOX_URL
-        return Endpoint.local_sandbox(base_url=base_url, region=region)
+def account_endpoint_unchecked(
+    *, environment: str, region: str, endpoint_override: str = ""
+) -> Endpoint:
+    """Where calls with these destination settings would go (no check)."""
+    api_region = ApiRegion(region)
+    if environment == AccountEnvironment.LOCAL_SANDBOX:
+        base_url = endpoint_override or settings.ACORN_SANDBOX_URL
+        return Endpoint.local_sandbox(base_url=base_url, region=api_region)
     return Endpoint(
-        region=region,
-        use_amazon_sandbox=account.environment == AccountEnvironment.SANDBOX,
-        base_url=account.endpoint_override or None,
+        region=api_region,
+        use_amazon_sandbox=environment == AccountEnvironment.SANDBOX,
+        base_url=endpoint_override or None,
+    )
+
+
+def account_endpoint_problem(
+    *, environment: str, region: str, endpoint_override: str = ""
+) -> str | None:
+    """Why these destination settings are refused, or None.
+
+    Amazon's documented hosts are always allowed, anything else only when
+    ACORN_SPAPI_ENDPOINT_ALLOWLIST names its origin.
+    """
+    try:
+        account_endpoint_unchecked(
+            environment=environment, region=region, endpoint_override=endpoint_override
+        ).check_allowed(allowlist=settings.ACORN_SPAPI_ENDPOINT_ALLOWLIST)
+    except EndpointNotAllowed as error:
+        return error.message
+    return None
+
+
+def account_endpoint(*, account: AmazonVendorAccount) -> Endpoint:
+    """Where the account's calls go: region + environment + override.
+
+    Checked on every build, not only when saved: a row stored before the
+    allow-list existed, or a setting narrowed since, sends nothing.
+    """
+    return account_endpoint_unchecked(
+        environment=account.environment, region=account.region,
+        endpoint_override=account.endpoint_override,
+    ).check_allowed(allowlist=settings.ACORN_SPAPI_ENDPOINT_ALLOWLIST)
+
+
+@sensitive_variables()
+def account_credentials(*, account: AmazonVendorAccount) -> LwaCredentials:
+    return LwaCredentials(
+        client_id=account.lwa_client_id,
+        client_secret=account.lwa_client_secret,
+        refresh_token=account.lwa_refresh_token,
+    )
+
+
+@sensitive_variables()
+def account_lwa_forget(*, account: AmazonVendorAccount) -> None:
+    """Forget the cached token and refused mark of the account's grant as
+    stored now (call before and after saving new credentials)."""
+    from django.core.cache import cache
+
+    endpoint = account_endpoint_unchecked(
+        environment=account.environment, region=account.region,
+        endpoint_override=account.endpoint_override,
+    )
+    lwa_grant_forget(
+        credentials=account_credentials(account=account), token_url=endpoint.lwa_token_url,
+        cache=cache,
     )
 
 
@@ -78,20 +136,18 @@ def api_call_log_hook(*, account: AmazonVendorAccount):
     return record
 
 
+@sensitive_variables()
 def account_client_build(*, account: AmazonVendorAccount, **client_options) -> VendorApiClient:
     """A VendorApiClient for ``account`` with decrypted credentials.
 
     ``client_options`` pass through to VendorApiClient (``limiter``,
     ``cache``, ``usage_plans``, ``retry_policy``...), e.g. for tests and
-    the benchmark; the call log hook is always installed.
+    the benchmark; the call log hook is always installed. Raises
+    ``EndpointNotAllowed`` (sending nothing) for an endpoint outside
+    Amazon's hosts and the allow-list.
     """
-    credentials = LwaCredentials(
-        client_id=account.lwa_client_id,
-        client_secret=account.lwa_client_secret,
-        refresh_token=account.lwa_refresh_token,
-    )
     return VendorApiClient(
-        credentials=credentials,
+        credentials=account_credentials(account=account),
         endpoint=account_endpoint(account=account),
         selling_partner_id=account_limiter_key(account=account),
         call_hook=api_call_log_hook(account=account),

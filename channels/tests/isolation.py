@@ -142,6 +142,7 @@ PROBES = {
     "channels:account_create": _tenant_page,
     "channels:account_edit": _account_edit,
     "channels:account_test": _account_test,
+    "channels:account_destination": _account_edit,
     "channels:mapping_list": _mapping_list,
     "channels:mapping_edit": _mapping_edit,
     "channels:mapping_import": _tenant_page,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -70,31 +68,31 @@ class ApiCallFilterForm(forms.Form):
         return status
 
 
+def _secret_field(label, *, required: bool):
+    return forms.CharField(
+        required=required, label=label, help_text=None if required else SECRET_HELP,
+        max_length=2000, strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
 class AccountForm(forms.Form):
+    """The account form; a new account also chooses where its calls go."""
+
     name = forms.CharField(max_length=100, label=_("Name"))
     region = forms.ChoiceField(choices=Region.choices, label=_("Region"))
     marketplace_id = forms.CharField(max_length=20, label=_("Marketplace id"))
-    vendor_codes = forms.CharField(label=_("Vendor codes"),
+    vendor_codes = forms.CharField(label=_("Vendor codes"), max_length=500,
                                    help_text=_("Comma-separated selling party ids."))
-    ship_from = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}),
-                                label=_("Ship-from party (JSON)"),
-                                help_text=_('e.g. {"partyId": "ABCD", "address": {...}}'))
     environment = forms.ChoiceField(choices=AccountEnvironment.choices, label=_("Environment"))
-    endpoint_override = forms.URLField(required=False, label=_("Endpoint override"),
-                                       assume_scheme="https")
+    endpoint_override = forms.URLField(
+        required=False, label=_("Endpoint override"), assume_scheme="https",
+        help_text=_("Blank: Amazon's host for the region. Other hosts only when the "
+                    "ACORN_SPAPI_ENDPOINT_ALLOWLIST setting allows them."),
+    )
     lwa_client_id = forms.CharField(max_length=200, label=_("LWA client id"))
-    lwa_client_secret = forms.CharField(
-        required=False, label=_("LWA client secret"), help_text=SECRET_HELP,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    lwa_refresh_token = forms.CharField(
-        required=False, label=_("LWA refresh token"), help_text=SECRET_HELP,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-    )
-    lwa_client_secret_expires_on = forms.DateField(
-        required=False, label=_("Client secret expires on"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    lwa_client_secret = _secret_field(_("LWA client secret"), required=True)
+    lwa_refresh_token = _secret_field(_("LWA refresh token"), required=True)
     poll_interval_minutes = forms.IntegerField(min_value=1, max_value=1440, initial=15,
                                                label=_("Poll interval (minutes)"))
     initial_lookback_days = forms.IntegerField(min_value=1, max_value=180, initial=7,
@@ -108,33 +106,117 @@ class AccountForm(forms.Form):
             raise forms.ValidationError(_("Enter at least one vendor code."))
         return codes
 
-    def clean_ship_from(self):
-        raw = self.cleaned_data["ship_from"].strip()
-        if not raw:
-            return {}
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            raise forms.ValidationError(_("Enter valid JSON.")) from None
-        if not isinstance(value, dict):
-            raise forms.ValidationError(_("Enter a JSON object."))
-        return value
+
+class AccountEditForm(AccountForm):
+    """Editing an account: where its calls go has its own confirmed action."""
+
+    lwa_client_secret = _secret_field(_("LWA client secret"), required=False)
+    lwa_refresh_token = _secret_field(_("LWA refresh token"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("region", "environment", "endpoint_override"):
+            del self.fields[name]
 
     @classmethod
     def initial_for(cls, account) -> dict:
         """Field values to show; the secrets are never among them."""
         return {
-            "name": account.name, "region": account.region,
-            "marketplace_id": account.marketplace_id,
+            "name": account.name, "marketplace_id": account.marketplace_id,
             "vendor_codes": ", ".join(account.vendor_codes or []),
-            "ship_from": json.dumps(account.ship_from, indent=2) if account.ship_from else "",
-            "environment": account.environment, "endpoint_override": account.endpoint_override,
             "lwa_client_id": account.lwa_client_id,
-            "lwa_client_secret_expires_on": account.lwa_client_secret_expires_on,
             "poll_interval_minutes": account.poll_interval_minutes,
             "initial_lookback_days": account.initial_lookback_days,
             "ack_auto_send": account.ack_auto_send,
         }
+
+
+class AccountDestinationForm(forms.Form):
+    """Step 1 of switching environment: where the calls should go."""
+
+    environment = forms.ChoiceField(choices=AccountEnvironment.choices, label=_("Environment"))
+    region = forms.ChoiceField(choices=Region.choices, label=_("Region"))
+    endpoint_override = forms.URLField(
+        required=False, label=_("Endpoint override"), assume_scheme="https",
+        help_text=_("Blank: Amazon's host for the region (or the configured local sandbox)."),
+    )
+
+
+class AccountDestinationConfirmForm(AccountDestinationForm):
+    """Step 2: both secrets again, and an explicit confirmation; the choice
+    of step 1 rides along hidden and is validated again."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("environment", "region", "endpoint_override"):
+            self.fields[name].widget = forms.HiddenInput()
+
+    lwa_client_secret = _secret_field(_("LWA client secret"), required=True)
+    lwa_refresh_token = _secret_field(_("LWA refresh token"), required=True)
+    confirm = forms.BooleanField(
+        required=True, label=_("I confirm: calls, and these credentials, go to the new "
+                               "destination from now on."),
+    )
+
+
+def _country_choices():
+    from django_countries import countries
+
+    return [("", "---------")] + [(code, f"{code} {name}") for code, name in countries]
+
+
+class ShipFromForm(forms.Form):
+    """The ship-from party of ASNs: a party id and a postal address
+    (Amazon's Address: name, addressLine1-3, city, stateOrRegion,
+    postalCode, countryCode ISO 3166-1 alpha-2)."""
+
+    party_id = forms.CharField(max_length=20, required=False, label=_("Ship-from party id"),
+                               help_text=_("Blank: the account's first vendor code."))
+    name = forms.CharField(max_length=100, required=False, label=_("Name"))
+    address_line1 = forms.CharField(max_length=60, required=False, label=_("Address line 1"))
+    address_line2 = forms.CharField(max_length=60, required=False, label=_("Address line 2"))
+    address_line3 = forms.CharField(max_length=60, required=False, label=_("Address line 3"))
+    city = forms.CharField(max_length=60, required=False, label=_("City"))
+    state_or_region = forms.CharField(max_length=60, required=False,
+                                      label=_("State or region"))
+    postal_code = forms.CharField(max_length=20, required=False, label=_("Postal code"))
+    country_code = forms.ChoiceField(choices=_country_choices, required=False,
+                                     label=_("Country"))
+
+    ADDRESS_KEYS = {
+        "name": "name", "address_line1": "addressLine1", "address_line2": "addressLine2",
+        "address_line3": "addressLine3", "city": "city", "state_or_region": "stateOrRegion",
+        "postal_code": "postalCode", "country_code": "countryCode",
+    }
+
+    def clean(self):
+        data = super().clean()
+        address = {key: data.get(key) for key in self.ADDRESS_KEYS}
+        if any(address.values()):
+            for key in ("name", "address_line1", "city", "country_code"):
+                if not data.get(key):
+                    self.add_error(key, _("Required for a ship-from address."))
+        return data
+
+    def ship_from(self) -> dict:
+        """The JSON the account stores (the ASN's shipFromParty)."""
+        data = self.cleaned_data
+        result = {}
+        if data.get("party_id"):
+            result["partyId"] = data["party_id"]
+        address = {json_key: data[key] for key, json_key in self.ADDRESS_KEYS.items()
+                   if data.get(key)}
+        if address:
+            result["address"] = address
+        return result
+
+    @classmethod
+    def initial_for(cls, ship_from: dict | None) -> dict:
+        ship_from = ship_from or {}
+        address = ship_from.get("address") or {}
+        initial = {key: address.get(json_key, "") for key, json_key in cls.ADDRESS_KEYS.items()}
+        initial["party_id"] = ship_from.get("partyId", "")
+        return initial
 
 
 class MappingForm(forms.Form):

@@ -96,7 +96,7 @@ def test_test_connection_shows_the_request_id(tenant_a, member_client, sandbox, 
 
 @pytest.mark.django_db
 def test_secret_expiry_reminder(tenant_a):
-    """A secret expiring within 14 days opens one SECRET_EXPIRING exception."""
+    """A secret due within 30 days (day 150 of 180) opens one SECRET_EXPIRING exception."""
     today = datetime.date(2026, 11, 1)
     with tenant_scope(tenant_a):
         AmazonVendorAccountFactory(tenant=tenant_a, name="Soon",
@@ -107,7 +107,8 @@ def test_secret_expiry_reminder(tenant_a):
         assert account_secret_expiry_check(tenant=tenant_a, today=today) == 1
         assert account_secret_expiry_check(tenant=tenant_a, today=today) == 0
         exception = ChannelException.objects.get(kind=ExceptionKind.SECRET_EXPIRING)
-    assert "The LWA client secret of Soon expires on 2026-11-11 (10 days)" in exception.message
+    assert ("The LWA client secret of Soon must be rotated by 2026-11-11 (10 days)"
+            in exception.message)
 
 
 @pytest.mark.django_db
