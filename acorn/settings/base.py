@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from acorn.env import env, env_bool, env_int, env_list
+from acorn.env import env, env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env("ACORN_VAR_DIR", str(BASE_DIR / "var")))
@@ -165,8 +165,10 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env_bool("ACORN_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("ACORN_HSTS_SECONDS", 0)
+# HTTPS only, with a year of HSTS: the production-safe defaults. The demo
+# and the tests, on plain HTTP, turn these off in their own modules.
+SECURE_SSL_REDIRECT = env_bool("ACORN_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("ACORN_HSTS_SECONDS", 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -184,7 +186,8 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Where collectstatic gathers the files that WhiteNoise serves.
+STATIC_ROOT = Path(env("ACORN_STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -238,3 +241,18 @@ from acorn.settings.celery import *  # noqa: E402,F403
 ACORN_SANDBOX_MOUNTS: list[str] = []
 # Where the demo's local sandbox listens (Amazon SP-API + LWA).
 ACORN_SANDBOX_URL = env("ACORN_SANDBOX_URL", "http://127.0.0.1:8001")
+# Amazon's SP-API models (JSON schemas) for the conformance checks of the
+# tests; empty: look for shared/spapi-models beside the repository.
+ACORN_SPAPI_MODELS_DIR = env("ACORN_SPAPI_MODELS_DIR", "")
+
+# --- Amazon vendor channel ----------------------------------------------------
+# Minutes a submission may stay "Processing" at Amazon before it is treated
+# as stale and alerted (spapi-vendor.md section 5).
+ACORN_SUBMISSION_STALE_MINUTES = env_int("ACORN_SUBMISSION_STALE_MINUTES", 30)
+# Seconds after a POST left before its outcome is reconciled with Amazon:
+# twice the client's 60 s budget of read timeout plus retries.
+ACORN_SUBMISSION_RECONCILE_GRACE_SECONDS = env_float(
+    "ACORN_SUBMISSION_RECONCILE_GRACE_SECONDS", 120.0
+)
+# Hours before the 24 h acknowledgement deadline that the work queue warns.
+ACORN_ACK_DEADLINE_WARNING_HOURS = env_int("ACORN_ACK_DEADLINE_WARNING_HOURS", 4)

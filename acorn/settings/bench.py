@@ -1,10 +1,10 @@
 """Benchmarks run on PostgreSQL and Redis, like the tests, in their own DB."""
 
-import os
+from acorn.env import env_default
 
-os.environ.setdefault("DATABASE_URL", "postgres://acorn_app@127.0.0.1:5432/acorn_bench")
-os.environ.setdefault("DATABASE_OWNER_URL", "postgres://acorn_owner@127.0.0.1:5432/acorn_bench")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+env_default("DATABASE_URL", "postgres://acorn_app@127.0.0.1:5432/acorn_bench")
+env_default("DATABASE_OWNER_URL", "postgres://acorn_owner@127.0.0.1:5432/acorn_bench")
+env_default("REDIS_URL", "redis://127.0.0.1:6379/14")
 
 from acorn.settings.base import *  # noqa: E402,F403
 
@@ -12,3 +12,7 @@ SECRET_KEY = "bench-only-secret-key-not-used-anywhere-else-0123456789"  # noqa: 
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 ACORN_FIELD_ENCRYPTION_KEYS = ["YmVuY2gta2V5LW9uZS1mb3ItYWNvcm4tYmVuY2gtMDE="]
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # noqa: F405
+# The benchmarks' HTTP clients speak plain HTTP.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
