@@ -116,8 +116,10 @@ def membership_set(*, tenant: Tenant, user, role: str, actor=None) -> Membership
     """Give ``user`` ``role`` in ``tenant`` (create or change), audited."""
     if role not in Role.values:
         raise ApplicationError(f"Unknown role {role!r}.", {"role": role})
-    membership = Membership.objects.filter(tenant=tenant, user=user).first()
+    # Inside the tenant's scope: row-level security lets only the tenant
+    # read and write its memberships (acorn/rls.py).
     with tenant_scope(tenant):
+        membership = Membership.objects.filter(tenant=tenant, user=user).first()
         if membership is None:
             membership = Membership(tenant=tenant, user=user, role=role)
             membership.full_clean()
@@ -161,13 +163,13 @@ def api_key_create(
 ) -> tuple[TenantAPIKey, str]:
     """Create a key; the plaintext is returned once and never stored."""
     scopes = scopes or ["read"]
-    api_key, plaintext = TenantAPIKey.objects.create_key(
-        name=name,
-        tenant=tenant,
-        scopes=scopes,
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
     with tenant_scope(tenant):
+        api_key, plaintext = TenantAPIKey.objects.create_key(
+            name=name,
+            tenant=tenant,
+            scopes=scopes,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
@@ -181,15 +183,17 @@ def api_key_create(
 
 @transaction.atomic
 def api_key_revoke(*, tenant: Tenant, api_key_id: int, actor=None) -> TenantAPIKey:
-    api_key = TenantAPIKey.objects.filter(tenant=tenant, pk=api_key_id).first()
+    # Key rows are readable and writable in their tenant's scope only.
+    with tenant_scope(tenant):
+        api_key = TenantAPIKey.objects.filter(tenant=tenant, pk=api_key_id).first()
     if api_key is None:
         from acorn.exceptions import NotFoundError
 
         raise NotFoundError("No such API key.")
     if not api_key.revoked:
-        api_key.revoked = True
-        api_key.save(update_fields=["revoked", "updated_at"])
         with tenant_scope(tenant):
+            api_key.revoked = True
+            api_key.save(update_fields=["revoked", "updated_at"])
             audit_record(
                 actor=actor,
                 action=AuditAction.ACTION,
