@@ -12,6 +12,14 @@ SECRET_KEY = "bench-only-secret-key-not-used-anywhere-else-0123456789"  # noqa: 
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 ACORN_FIELD_ENCRYPTION_KEYS = ["YmVuY2gta2V5LW9uZS1mb3ItYWNvcm4tYmVuY2gtMDE="]
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # noqa: F405
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# WhiteNoise serves straight from the apps' static folders; nothing is
+# collected.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
 # The benchmarks' HTTP clients speak plain HTTP.
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False

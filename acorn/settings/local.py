@@ -13,6 +13,9 @@ SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = False
 SECURE_HSTS_PRELOAD = False
+# Static files come straight from the apps' folders (WhiteNoise uses the
+# finders under DEBUG); nothing is collected for the demo.
+STATIC_ROOT = None
 # A fixed demo key so the demo database stays readable across restarts;
 # production requires its own keys (production.py).
 ACORN_FIELD_ENCRYPTION_KEYS = env_list(

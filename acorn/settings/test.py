@@ -29,5 +29,15 @@ SECURE_HSTS_SECONDS = 0
 ACORN_FIELD_ENCRYPTION_KEYS = [
     "dGVzdC1rZXktb25lLWZvci1hY29ybi10ZXN0cy0wMDE=",
 ]
+# Templates resolve static files from the apps' folders; production's
+# hashed manifest exists only after collectstatic.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# WhiteNoise serves straight from the apps' static folders; nothing is
+# collected.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
 # Per-test-run isolation for keys in the shared Redis.
 CACHES["default"]["KEY_PREFIX"] = f"acorn-test-{os.getpid()}"  # noqa: F405
