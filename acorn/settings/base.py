@@ -181,6 +181,8 @@ SECURE_HSTS_SECONDS = env_int("ACORN_HSTS_SECONDS", 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers and container health checks probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 
 # Content-Security-Policy (django-csp): everything from this origin only, no
 # inline script and no inline style anywhere (templates load
