@@ -203,6 +203,8 @@ ENTRY_POINTS = {
     "wsgi": "import acorn.wsgi",
     "asgi": "import acorn.asgi",
     "celery": "from acorn.celery_app import app; app.conf.broker_url",
+    # What `celery -A acorn` finds.
+    "celery-package": "import acorn; acorn.app.conf.broker_url",
 }
 
 
@@ -265,3 +267,23 @@ def test_a_malformed_boolean_is_refused():
     result = _run(PRINT_SSL, env)
     assert result.returncode != 0
     assert "ACORN_SSL_REDIRECT must be a boolean, not 'maybe'." in result.stderr
+
+
+def test_the_demo_names_its_settings_on_every_process():
+    lines = [line for line in (ROOT / "Procfile.demo").read_text().splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        assert "DJANGO_SETTINGS_MODULE=acorn.settings.local " in line, line
+
+
+def test_importing_the_env_module_chooses_no_settings():
+    """manage.py imports acorn.env before choosing local: that import must
+    not pull in the Celery app's production default."""
+    code = (
+        "import acorn.env, sys; from acorn.env import environment; "
+        "print(environment().get('DJANGO_SETTINGS_MODULE', 'unset'), "
+        "'acorn.celery_app' in sys.modules)"
+    )
+    result = _run(code, _bare_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "unset False"
