@@ -189,3 +189,36 @@ def test_platform_staff_bootstrap_a_tenant_admin_in_django_admin(client, tenant_
     assert membership.role == Role.ADMIN
     client.force_login(first_admin)
     assert client.get(reverse("member_list", args=[tenant_a.slug])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_platform_staff_create_a_tenant_with_its_first_admin(client):
+    from django.contrib.auth import get_user_model
+
+    from acorn.models import Membership, Tenant
+    from acorn.tenancy import tenant_scope
+
+    staff = get_user_model().objects.create_superuser("platform", "p@example.com", "x" * 16)
+    first_admin = UserFactory(username="founder")
+    client.force_login(staff)
+    assert client.get(reverse("admin:acorn_tenant_add")).status_code == 200
+    response = client.post(
+        reverse("admin:acorn_tenant_add"),
+        {
+            "slug": "delta",
+            "name": "Delta Goods",
+            "timezone": "UTC",
+            "default_currency": "EUR",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-user": str(first_admin.pk),
+            "memberships-0-role": Role.ADMIN,
+            "api_keys-TOTAL_FORMS": "0",
+            "api_keys-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    tenant = Tenant.objects.get(slug="delta")
+    with tenant_scope(tenant):
+        assert Membership.objects.get(user=first_admin).role == Role.ADMIN
