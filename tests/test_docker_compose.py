@@ -9,6 +9,7 @@ sandbox reachable by the worker by its service name.
 
 from __future__ import annotations
 
+import re
 import shutil
 import stat
 import subprocess
@@ -125,10 +126,17 @@ def test_every_app_service_runs_production_settings_with_generated_secrets(resol
         assert environment["DJANGO_SETTINGS_MODULE"] == "acorn.settings.production", name
         for secret in ("DJANGO_SECRET_KEY", "ACORN_FIELD_ENCRYPTION_KEYS", "DATABASE_URL"):
             assert environment[secret] == secrets[secret], (name, secret)
+    # Only migrate holds the owner's and the superuser's credentials.
+    admin_secrets = ("DATABASE_OWNER_URL", "ACORN_DB_SUPERUSER_URL", "POSTGRES_PASSWORD")
+    for secret in admin_secrets:
+        assert services["migrate"]["environment"][secret] == secrets[secret]
+        for name in ("web", "worker", "beat", "sandbox"):
+            assert services[name]["environment"][secret] == "", (name, secret)
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == secrets["POSTGRES_PASSWORD"]
-    # No secret is written in the compose file itself.
+    # No secret is written in the compose file itself (blanks are fine).
     text = (ROOT / "docker-compose.yml").read_text()
-    assert "PASSWORD:" not in text and "SECRET_KEY:" not in text
+    assert re.findall(r"(?:PASSWORD|SECRET_KEY|KEYS):[ \t]*(?!\"\"\s*$)\S+", text, re.M) == []
+    assert re.findall(r"://[^/\s:@]+:[^/\s@]+@", text) == []
 
 
 def test_web_is_gunicorn_with_liveness_and_readiness_checks(resolved):
