@@ -287,3 +287,12 @@ def test_importing_the_env_module_chooses_no_settings():
     result = _run(code, _bare_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "unset False"
+
+
+@pytest.mark.django_db
+def test_health_paths_are_not_redirected_to_https(client, settings):
+    """Load balancers and container health checks probe over plain HTTP."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/accounts/login/").status_code == 301
+    for path in ("/health/live", "/health/ready"):
+        assert client.get(path).status_code != 301, path
