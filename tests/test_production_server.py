@@ -67,12 +67,14 @@ def production_server(tmp_path, db):
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # The first request loads the URLconf and templates: on a busy
+        # machine that takes seconds.
+        deadline = time.monotonic() + 120
         while True:
             try:
-                requests.get(base_url + "/accounts/login/", timeout=2)
+                requests.get(base_url + "/accounts/login/", timeout=30)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(server.stderr.read()) from None
                 time.sleep(0.3)
