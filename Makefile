@@ -7,13 +7,17 @@ STAMP := $(VENV)/.installed
 ONLY ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test bench lint system-packages venv migrate clean-demo messages
+LOCK_VENV := var/lock-venv
 
-$(STAMP): pyproject.toml
+.PHONY: demo test bench lint system-packages venv migrate clean-demo messages lock
+
+# Every install gets the exact versions of constraints.txt (all of
+# pyproject.toml's dependencies, dev included, resolved by `make lock`).
+$(STAMP): pyproject.toml constraints.txt
 	@bash scripts/system-packages.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -39,6 +43,14 @@ bench: $(STAMP)
 	DATABASE_OWNER_URL=postgres://acorn_owner@127.0.0.1:5432/acorn_bench \
 	$(PY) -m acorn.db.bootstrap
 	$(PY) -m bench $(ONLY)
+
+## make lock: re-resolve constraints.txt after changing pyproject.toml's
+## dependencies (pip-tools in a throwaway virtualenv; commit the result).
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) \
+		&& $(LOCK_VENV)/bin/pip install --quiet 'pip-tools>=7.4,<8')
+	$(LOCK_VENV)/bin/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file constraints.txt pyproject.toml
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

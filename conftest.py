@@ -67,12 +67,11 @@ def tenant_b(db):
 @pytest.fixture
 def member_client(client):
     """``member_client(tenant, role)``: a test client logged in as a member."""
-    from acorn.models import Membership
-    from acorn.tests.factories import UserFactory
+    from acorn.tests.factories import UserFactory, membership_create
 
     def make(tenant, role="viewer"):
         user = UserFactory()
-        Membership.objects.create(tenant=tenant, user=user, role=role)
+        membership_create(tenant=tenant, user=user, role=role)
         client.force_login(user)
         client.user = user
         return client

@@ -23,7 +23,7 @@ from rest_framework_api_key.permissions import KeyParser
 
 from acorn.exceptions import ApplicationError
 from acorn.models import ApiScope, TenantAPIKey
-from acorn.tenancy import TenantRef, _current_tenant
+from acorn.tenancy import TenantRef, _current_tenant, api_key_lookup_scope
 
 _key_parser = KeyParser()
 INVALID_KEY_MESSAGE = "Invalid, revoked or expired API key."
@@ -38,8 +38,12 @@ class TenantAPIKeyAuthentication(BaseAuthentication):
         key = _key_parser.get(request._request)
         if not key:
             return None
+        # Row-level security shows this lookup the one key row whose prefix
+        # the caller presented, and no other key of any tenant.
+        prefix = key.partition(".")[0]
         try:
-            api_key = TenantAPIKey.objects.get_from_key(key)
+            with api_key_lookup_scope(prefix):
+                api_key = TenantAPIKey.objects.get_from_key(key)
         except TenantAPIKey.DoesNotExist:
             # Unknown, revoked and expired keys look alike to the caller.
             raise exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE) from None

@@ -10,6 +10,9 @@ class AcornConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        # Every process (web, manage.py, tests) binds @shared_task to the
+        # project's Celery app and its broker settings.
+        import acorn.celery_app  # noqa: F401
         from acorn import rls
         from acorn.input_cleaning import integer_bounds_install
 

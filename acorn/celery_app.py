@@ -1,11 +1,15 @@
 """The Celery application, its queues, and the periodic schedule."""
 
 import enum
-import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acorn.settings.local")
+from acorn.env import settings_module_default
+
+# Production unless told otherwise: a worker or beat started without
+# configuration refuses to run without its secrets (wsgi.py does the same);
+# the demo and the tests name their settings module.
+settings_module_default("acorn.settings.production")
 
 app = Celery("acorn")
 app.config_from_object("django.conf:settings", namespace="CELERY")

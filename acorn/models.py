@@ -67,8 +67,9 @@ ROLE_RANK = {Role.VIEWER: 1, Role.OPERATIONS: 2, Role.ADMIN: 3}
 class Membership(TimestampedModel):
     """A user's role in one tenant.
 
-    Read before any tenant is chosen (login, tenant switcher), so this
-    table is exempt from row-level security; see acorn/rls.py.
+    Read before any tenant is chosen (login, tenant switcher): besides its
+    tenant, row-level security lets the signed-in user read their own rows,
+    and nothing more; see acorn/rls.py.
     """
 
     user = models.ForeignKey(
@@ -97,8 +98,9 @@ class ApiScope(models.TextChoices):
 class TenantAPIKey(AbstractAPIKey):
     """A hashed API key for BI tools, bound to one tenant.
 
-    Looked up by its prefix before the tenant is known, so exempt from
-    row-level security (the key hash is the secret, never the row).
+    Looked up by its prefix before the tenant is known: besides its tenant,
+    row-level security shows authentication the one row whose prefix it
+    presents (the key hash is the secret); see acorn/rls.py.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")

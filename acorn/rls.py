@@ -5,7 +5,9 @@ SECURITY and one policy comparing the row's tenant with the transaction's
 ``acorn.tenant_id`` setting (see acorn/db/backends/postgresql/base.py). It
 is applied after every ``migrate`` by discovering the columns in the
 catalog, so a new tenant table cannot land without its policy; the test
-suite checks the catalog as well.
+suite checks the catalog as well. No table is exempt: the two read to
+decide the tenant (memberships, API keys) also get a read-only policy for
+exactly that lookup.
 
 The application connects as a role that is not superuser, does not own the
 tables and has no BYPASSRLS; migrations run as the owner role.
@@ -20,16 +22,18 @@ from django.db import connections
 logger = logging.getLogger(__name__)
 
 POLICY_NAME = "acorn_tenant_isolation"
+LOOKUP_POLICY_NAME = "acorn_tenant_lookup"
 TENANT_PREDICATE = "tenant_id = nullif(current_setting('acorn.tenant_id', true), '')::bigint"
 
-# Tables with a tenant_id that are read before any tenant is known. Each
-# needs a reason; the catalog test fails for any other table without RLS.
-RLS_EXEMPT_TABLES = {
-    # The authorization table itself: login and the tenant switcher read a
-    # user's memberships across tenants.
-    "acorn_membership": "read to decide which tenant a user may enter",
-    # Looked up by key prefix to find the tenant; holds only hashes.
-    "acorn_tenantapikey": "read to decide which tenant an API key belongs to",
+# Tables read before any tenant is known get a second, read-only way in,
+# as narrow as the lookup: writes still need the row's tenant in context.
+LOOKUP_PREDICATES = {
+    # Login and the tenant switcher list the signed-in user's memberships
+    # across tenants (acorn.middleware.RlsUserMiddleware sets the user).
+    "acorn_membership": "user_id = nullif(current_setting('acorn.user_id', true), '')::bigint",
+    # Authentication finds a key by its prefix to learn the tenant (the
+    # hash is the secret); acorn.api.TenantAPIKeyAuthentication sets it.
+    "acorn_tenantapikey": "prefix = nullif(current_setting('acorn.api_key_prefix', true), '')",
 }
 
 
@@ -51,12 +55,10 @@ def tenant_tables(connection) -> list[str]:
 
 
 def rls_apply(connection, app_role: str | None) -> list[str]:
-    """Enable, force and attach the policy on every tenant table."""
+    """Enable, force and attach the policies on every tenant table."""
     applied = []
     with connection.cursor() as cursor:
         for table in tenant_tables(connection):
-            if table in RLS_EXEMPT_TABLES:
-                continue
             quoted = connection.ops.quote_name(table)
             cursor.execute(f"ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY")  # noqa: S608
             cursor.execute(f"ALTER TABLE {quoted} FORCE ROW LEVEL SECURITY")
@@ -65,6 +67,14 @@ def rls_apply(connection, app_role: str | None) -> list[str]:
                 f"CREATE POLICY {POLICY_NAME} ON {quoted} "
                 f"USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
             )
+            cursor.execute(f"DROP POLICY IF EXISTS {LOOKUP_POLICY_NAME} ON {quoted}")
+            if table in LOOKUP_PREDICATES:
+                # Permissive policies add up per command: this one widens
+                # SELECT only, so UPDATE and DELETE stay within the tenant.
+                cursor.execute(
+                    f"CREATE POLICY {LOOKUP_POLICY_NAME} ON {quoted} FOR SELECT "
+                    f"USING ({LOOKUP_PREDICATES[table]})"
+                )
             applied.append(table)
         if app_role:
             role = connection.ops.quote_name(app_role)

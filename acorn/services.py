@@ -137,8 +137,10 @@ def membership_set(*, tenant: Tenant, user, role: str, actor=None) -> Membership
     """Give ``user`` ``role`` in ``tenant`` (create or change), audited."""
     if role not in Role.values:
         raise ApplicationError(f"Unknown role {role!r}.", {"role": role})
-    membership = Membership.objects.filter(tenant=tenant, user=user).first()
+    # Inside the tenant's scope: row-level security lets only the tenant
+    # read and write its memberships (acorn/rls.py).
     with tenant_scope(tenant):
+        membership = Membership.objects.filter(tenant=tenant, user=user).first()
         if membership is None:
             membership = Membership(tenant=tenant, user=user, role=role)
             membership.full_clean()
@@ -182,13 +184,13 @@ def api_key_create(
 ) -> tuple[TenantAPIKey, str]:
     """Create a key; the plaintext is returned once and never stored."""
     scopes = scopes or ["read"]
-    api_key, plaintext = TenantAPIKey.objects.create_key(
-        name=name,
-        tenant=tenant,
-        scopes=scopes,
-        created_by=actor if getattr(actor, "pk", None) else None,
-    )
     with tenant_scope(tenant):
+        api_key, plaintext = TenantAPIKey.objects.create_key(
+            name=name,
+            tenant=tenant,
+            scopes=scopes,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
@@ -210,15 +212,17 @@ def api_key_revoke(*, tenant: Tenant, prefix: str, actor=None) -> TenantAPIKey:
     The prefix names a key everywhere outside the library: its primary key
     is "<prefix>.<hash>", and the hash must never reach a page or a form.
     """
-    api_key = TenantAPIKey.objects.filter(tenant=tenant, prefix=prefix).first()
+    # Key rows are readable and writable in their tenant's scope only.
+    with tenant_scope(tenant):
+        api_key = TenantAPIKey.objects.filter(tenant=tenant, prefix=prefix).first()
     if api_key is None:
         from acorn.exceptions import NotFoundError
 
         raise NotFoundError("No such API key.")
     if not api_key.revoked:
-        api_key.revoked = True
-        api_key.save(update_fields=["revoked", "updated_at"])
         with tenant_scope(tenant):
+            api_key.revoked = True
+            api_key.save(update_fields=["revoked", "updated_at"])
             audit_record(
                 actor=actor,
                 action=AuditAction.ACTION,
@@ -330,10 +334,10 @@ def tenant_signup(*, company_name: str, email: str, password: str) -> tuple[Tena
     user.full_clean()
     user.save()
     tenant = tenant_create(slug=_unique_tenant_slug(company_name), name=company_name.strip())
-    membership = Membership(tenant=tenant, user=user, role=Role.ADMIN)
-    membership.full_clean()
-    membership.save()
     with tenant_scope(tenant):
+        membership = Membership(tenant=tenant, user=user, role=Role.ADMIN)
+        membership.full_clean()
+        membership.save()
         audit_record(
             actor=user,
             action=AuditAction.CREATE,

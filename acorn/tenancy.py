@@ -1,6 +1,7 @@
 """The tenant context: who the current code works for.
 
-One context variable holds the current tenant. The default manager of
+One context variable holds the current tenant (two narrower ones, the user
+and an API key prefix, open only the tables that decide the tenant). The default manager of
 every tenant-owned model refuses to query without it (fail closed); the
 PostgreSQL backend copies it into each transaction for row-level security
 (fail closed again). Dashboards, the API and Celery tasks enter the context
@@ -39,6 +40,49 @@ def current_tenant_id() -> int | None:
 
 def current_tenant() -> TenantRef | None:
     return _current_tenant.get()
+
+
+# Two narrower keys for row-level security on the tables read before a
+# tenant is known (acorn/rls.py): the signed-in user, whose memberships the
+# tenant switcher lists, and the prefix of the API key being looked up.
+_current_user_id: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "acorn_current_user_id", default=None
+)
+_current_api_key_prefix: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "acorn_current_api_key_prefix", default=None
+)
+
+
+def rls_context() -> tuple[str, str, str]:
+    """(tenant id, user id, API key prefix) for the database; '' when unset."""
+    tenant_id = current_tenant_id()
+    user_id = _current_user_id.get()
+    prefix = _current_api_key_prefix.get()
+    return (
+        "" if tenant_id is None else str(tenant_id),
+        "" if user_id is None else str(user_id),
+        prefix or "",
+    )
+
+
+@contextmanager
+def user_scope(user_id: int | None):
+    """Let the block read ``user_id``'s own memberships in every tenant."""
+    token = _current_user_id.set(user_id)
+    try:
+        yield
+    finally:
+        _current_user_id.reset(token)
+
+
+@contextmanager
+def api_key_lookup_scope(prefix: str):
+    """Let the block read the API key row with ``prefix`` (authentication)."""
+    token = _current_api_key_prefix.set(prefix)
+    try:
+        yield
+    finally:
+        _current_api_key_prefix.reset(token)
 
 
 def require_tenant_id() -> int:

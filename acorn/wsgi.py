@@ -1,6 +1,10 @@
-import os
+"""WSGI entry point (gunicorn). Production settings unless told otherwise:
+a server started without configuration refuses to run without its secrets
+instead of serving the demo's debug settings."""
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acorn.settings.local")
+from acorn.env import settings_module_default
+
+settings_module_default("acorn.settings.production")
 application = get_wsgi_application()

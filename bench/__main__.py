@@ -1,9 +1,10 @@
 """``python -m bench [NAME]``: run the benchmarks (see bench/harness.py)."""
 
-import os
 import sys
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acorn.settings.bench")
+from acorn.env import settings_module_default
+
+settings_module_default("acorn.settings.bench")
 
 import django  # noqa: E402
 

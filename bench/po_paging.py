@@ -10,7 +10,6 @@ with zero unrecovered 429s) and LWA token calls per 1,000 API calls.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 import uuid
 
@@ -28,9 +27,7 @@ def run(report) -> None:
     from vendor_api.sandbox.testing import running_sandbox
     from vendor_api.tests.workers import paging_worker
 
-    redis_url = getattr(settings, "REDIS_URL", "") or os.environ.get(
-        "REDIS_URL", "redis://127.0.0.1:6379/14"
-    )
+    redis_url = settings.REDIS_URL
     key_prefix = f"bench-po-paging-{uuid.uuid4().hex[:8]}"
     with running_sandbox(purchase_orders=0, validate_responses=False) as sandbox:
         started = time.monotonic()

@@ -25,7 +25,6 @@ Reported:
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -157,8 +156,7 @@ def run(report) -> None:
     from inventory.models import Product, StockLevel
     from vendor_api.limits import RATE_HEADROOM, RedisTokenBucket, UsagePlan
 
-    redis_url = getattr(settings, "REDIS_URL", "") or os.environ.get(
-        "REDIS_URL", "redis://127.0.0.1:6379/14")
+    redis_url = settings.REDIS_URL
     key_prefix = f"bench-po-sync-{uuid.uuid4().hex[:8]}:"
     limiter = RedisTokenBucket.from_url(redis_url, key_prefix=key_prefix)
     plan = UsagePlan(rate=RATE, burst=BURST)

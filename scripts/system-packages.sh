@@ -2,13 +2,15 @@
 # System packages ACORN needs. `system-packages.sh` installs what the product
 # needs at run time; `system-packages.sh test` adds what the tests need (a
 # browser for the end-to-end tests: Debian's chromium, driven by Playwright
-# through its executable path; Playwright never downloads a browser here).
+# through its executable path; Playwright never downloads a browser here;
+# and docker-compose, whose `config` validates docker-compose.yml without a
+# Docker engine).
 # Installed when running as root on Debian/Ubuntu and missing; otherwise the
 # missing names are printed.
 set -euo pipefail
 packages=(gettext)
 if [ "${1:-}" = "test" ]; then
-  packages+=(chromium)
+  packages+=(chromium docker-compose)
 fi
 missing=()
 for package in "${packages[@]}"; do

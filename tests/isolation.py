@@ -37,11 +37,10 @@ def _audit_marker(tenant) -> ProbeTarget:
 
 
 def _member_marker(tenant) -> ProbeTarget:
-    from acorn.models import Membership
-    from acorn.tests.factories import UserFactory
+    from acorn.tests.factories import UserFactory, membership_create
 
     user = UserFactory(username=f"member-of-{tenant.slug}")
-    Membership.objects.create(tenant=tenant, user=user, role="viewer")
+    membership_create(tenant=tenant, user=user, role="viewer")
     return ProbeTarget(marker=user.username)
 
 

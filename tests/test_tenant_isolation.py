@@ -11,8 +11,8 @@ import importlib
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from acorn.models import Membership, Role
-from acorn.tests.factories import UserFactory
+from acorn.models import Role
+from acorn.tests.factories import UserFactory, membership_create
 from tests.isolation import PROBES as KERNEL_PROBES
 
 APPS_WITH_PROBES = ["inventory", "channels", "invoicing", "reconciliation"]
@@ -59,7 +59,7 @@ def test_every_url_has_a_probe():
 
 def _admin_client(client_class, tenant):
     user = UserFactory(username=f"admin-of-{tenant.slug}")
-    Membership.objects.create(tenant=tenant, user=user, role=Role.ADMIN)
+    membership_create(tenant=tenant, user=user, role=Role.ADMIN)
     client = client_class()
     client.force_login(user)
     return client

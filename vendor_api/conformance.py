@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +56,6 @@ def models_dir() -> Path:
     configured = None
     if settings.configured:
         configured = getattr(settings, "ACORN_SPAPI_MODELS_DIR", None)
-    configured = configured or os.environ.get("ACORN_SPAPI_MODELS_DIR")
     if configured:
         return Path(configured)
     start = Path(__file__).resolve().parent

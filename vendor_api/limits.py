@@ -206,7 +206,7 @@ def default_limiter():
     """Redis when REDIS_URL is configured, else file buckets under VAR_DIR."""
     from django.conf import settings
 
-    redis_url = getattr(settings, "REDIS_URL", "") or os.environ.get("REDIS_URL", "")
+    redis_url = getattr(settings, "REDIS_URL", "")
     if redis_url:
         return RedisTokenBucket.from_url(redis_url)
     var_dir = Path(getattr(settings, "VAR_DIR", Path.cwd() / "var"))

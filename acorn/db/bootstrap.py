@@ -11,12 +11,13 @@ and makes sure that:
 
 from __future__ import annotations
 
-import os
 import sys
 
 import dj_database_url
 import psycopg
 from psycopg import sql
+
+from acorn.env import env
 
 DEFAULT_SUPERUSER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -63,9 +64,11 @@ def bootstrap(*, app_url: str, owner_url: str, superuser_url: str) -> None:
 
 
 def main() -> None:
-    app_url = os.environ.get("DATABASE_URL", "postgres://acorn_app@127.0.0.1:5432/acorn")
-    owner_url = os.environ.get("DATABASE_OWNER_URL", "postgres://acorn_owner@127.0.0.1:5432/acorn")
-    superuser_url = os.environ.get("ACORN_DB_SUPERUSER_URL", DEFAULT_SUPERUSER_URL)
+    # Runs before Django is set up (no settings module), so it reads its
+    # three URLs itself, through the one environment reader.
+    app_url = env("DATABASE_URL", "postgres://acorn_app@127.0.0.1:5432/acorn")
+    owner_url = env("DATABASE_OWNER_URL", "postgres://acorn_owner@127.0.0.1:5432/acorn")
+    superuser_url = env("ACORN_DB_SUPERUSER_URL", DEFAULT_SUPERUSER_URL)
     if not app_url.startswith(("postgres://", "postgresql://")):
         print("DATABASE_URL is not PostgreSQL; no roles to create.")
         return

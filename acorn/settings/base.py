@@ -7,9 +7,10 @@
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from acorn.env import env, env_bool, env_int, env_list
+from acorn.env import env, env_bool, env_float, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env("ACORN_VAR_DIR", str(BASE_DIR / "var")))
@@ -26,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
@@ -41,6 +43,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the app server, compressed and cached
+    # forever under hashed names (whitenoise docs: right after security).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The Content-Security-Policy header on every response (CONTENT_SECURITY_POLICY).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -48,6 +55,8 @@ MIDDLEWARE = [
     "acorn.input_cleaning.InputCleaningMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user for row-level security on memberships (acorn/rls.py).
+    "acorn.middleware.RlsUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Lockout must see every authentication attempt; it stays last (axes docs).
@@ -167,11 +176,34 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env_bool("ACORN_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("ACORN_HSTS_SECONDS", 0)
+# HTTPS only, with a year of HSTS: the production-safe defaults. The demo
+# and the tests, on plain HTTP, turn these off in their own modules.
+SECURE_SSL_REDIRECT = env_bool("ACORN_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("ACORN_HSTS_SECONDS", 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers and container health checks probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+
+# Content-Security-Policy (django-csp): everything from this origin only, no
+# inline script and no inline style anywhere (templates load
+# acorn/static/acorn/*.js), no plugins, no framing, forms post here only.
+# The API docs page widens this for Redoc alone (acorn/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Debug pages and error reports hide variables and POST fields marked
 # sensitive even with DEBUG on (the account views' LWA secrets).
@@ -190,10 +222,13 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Where collectstatic gathers the files that WhiteNoise serves.
+STATIC_ROOT = Path(env("ACORN_STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Hashed, compressed copies that WhiteNoise serves with far-future
+    # cache headers; needs `collectstatic` (the Dockerfile runs it).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
@@ -250,3 +285,18 @@ ACORN_SANDBOX_URL = env("ACORN_SANDBOX_URL", "http://127.0.0.1:8001")
 # sandbox, "scheme://host[:port]", port "*" for any. Empty by default: in
 # production every account talks to Amazon only (vendor_api.endpoints).
 ACORN_SPAPI_ENDPOINT_ALLOWLIST = env_list("ACORN_SPAPI_ENDPOINT_ALLOWLIST", [])
+# Amazon's SP-API models (JSON schemas) for the conformance checks of the
+# tests; empty: look for shared/spapi-models beside the repository.
+ACORN_SPAPI_MODELS_DIR = env("ACORN_SPAPI_MODELS_DIR", "")
+
+# --- Amazon vendor channel ----------------------------------------------------
+# Minutes a submission may stay "Processing" at Amazon before it is treated
+# as stale and alerted (spapi-vendor.md section 5).
+ACORN_SUBMISSION_STALE_MINUTES = env_int("ACORN_SUBMISSION_STALE_MINUTES", 30)
+# Seconds after a POST left before its outcome is reconciled with Amazon:
+# twice the client's 60 s budget of read timeout plus retries.
+ACORN_SUBMISSION_RECONCILE_GRACE_SECONDS = env_float(
+    "ACORN_SUBMISSION_RECONCILE_GRACE_SECONDS", 120.0
+)
+# Hours before the 24 h acknowledgement deadline that the work queue warns.
+ACORN_ACK_DEADLINE_WARNING_HOURS = env_int("ACORN_ACK_DEADLINE_WARNING_HOURS", 4)

@@ -1,4 +1,4 @@
-"""The laptop / demo settings: the embedded defaults, debug on."""
+"""The laptop / demo settings: the embedded defaults, debug on, plain HTTP."""
 
 from acorn.env import env, env_list
 from acorn.settings.base import *  # noqa: F403
@@ -6,8 +6,16 @@ from acorn.settings.base import *  # noqa: F403
 DEBUG = True
 SECRET_KEY = env("DJANGO_SECRET_KEY", "local-only-not-secret-acorn-demo-key-0123456789abcdef")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# The demo is served over plain HTTP on localhost.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_HSTS_PRELOAD = False
+# Static files come straight from the apps' folders (WhiteNoise uses the
+# finders under DEBUG); nothing is collected for the demo.
+STATIC_ROOT = None
 # A fixed demo key so the demo database stays readable across restarts;
 # production requires its own keys (production.py).
 ACORN_FIELD_ENCRYPTION_KEYS = env_list(

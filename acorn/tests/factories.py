@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from acorn.models import Membership, Role, Tenant
+from acorn.tenancy import tenant_scope
 
 TEST_PASSWORD = "correct horse battery staple"  # noqa: S105
 
@@ -39,3 +40,14 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.VIEWER
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Membership rows are written in their tenant's scope (acorn/rls.py).
+        with tenant_scope(kwargs["tenant"]):
+            return super()._create(model_class, *args, **kwargs)
+
+
+def membership_create(*, tenant, user, role=Role.VIEWER) -> Membership:
+    """A membership row without the audit entry of ``membership_set``."""
+    return MembershipFactory(tenant=tenant, user=user, role=role)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from acorn.models import AuditEntry, Role
 from acorn.tenancy import tenant_scope
-from acorn.tests.factories import TEST_PASSWORD, UserFactory
+from acorn.tests.factories import TEST_PASSWORD, UserFactory, membership_create
 
 
 def test_passwords_shorter_than_twelve_are_rejected():
@@ -17,10 +17,8 @@ def test_passwords_shorter_than_twelve_are_rejected():
 
 @pytest.mark.django_db
 def test_login_then_home_redirects_into_the_only_tenant(client, tenant_a):
-    from acorn.models import Membership
-
     user = UserFactory()
-    Membership.objects.create(tenant=tenant_a, user=user, role=Role.VIEWER)
+    membership_create(tenant=tenant_a, user=user, role=Role.VIEWER)
     response = client.post(
         reverse("login"), {"username": user.username, "password": TEST_PASSWORD}, follow=True
     )
@@ -64,10 +62,8 @@ def test_viewer_reads_overview(member_client, tenant_a):
 
 @pytest.mark.django_db
 def test_role_change_is_audited_with_before_and_after(member_client, tenant_a):
-    from acorn.models import Membership
-
     admin = member_client(tenant_a, Role.ADMIN)
-    other = Membership.objects.create(tenant=tenant_a, user=UserFactory(), role=Role.VIEWER)
+    other = membership_create(tenant=tenant_a, user=UserFactory(), role=Role.VIEWER)
     response = admin.post(
         reverse("member_list", args=[tenant_a.slug]),
         {"membership_id": other.pk, "role": Role.OPERATIONS},
@@ -120,3 +116,109 @@ def test_language_switch_to_simplified_chinese(member_client, tenant_a):
     assert page.status_code == 200
     assert 'lang="zh-hans"' in page.content.decode()
     assert "概览" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_tenant_switcher_lists_the_users_tenants_and_no_other(client, tenant_a, tenant_b):
+    """Memberships are read through the signed-in user's RLS key: the
+    switcher shows the user's two tenants, not a third they are not in."""
+    from acorn.tests.factories import TenantFactory
+
+    user = UserFactory()
+    membership_create(tenant=tenant_a, user=user, role=Role.ADMIN)
+    membership_create(tenant=tenant_b, user=user, role=Role.VIEWER)
+    membership_create(tenant=TenantFactory(slug="charlie", name="Charlie Co"), user=UserFactory())
+    client.force_login(user)
+    page = client.get(reverse("tenant_home", args=[tenant_a.slug])).content.decode()
+    assert 'id="tenant-switcher"' in page
+    assert "Alpha Brand" in page and "Bravo Brand" in page
+    assert "Charlie Co" not in page
+    assert client.get(reverse("tenant_home", args=["charlie"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_members_page_lists_every_member_of_the_tenant(member_client, tenant_a, tenant_b):
+    admin = member_client(tenant_a, Role.ADMIN)
+    colleague = UserFactory(username="colleague")
+    membership_create(tenant=tenant_a, user=colleague)
+    membership_create(tenant=tenant_b, user=UserFactory(username="stranger"))
+    page = admin.get(reverse("member_list", args=[tenant_a.slug])).content.decode()
+    assert "colleague" in page
+    assert "stranger" not in page
+
+
+@pytest.mark.django_db
+def test_platform_staff_bootstrap_a_tenant_admin_in_django_admin(client, tenant_a):
+    """The tenant's admin page opens in its scope: staff see its members
+    and keys and add its first admin, though RLS guards those rows."""
+    from django.contrib.auth import get_user_model
+
+    from acorn.models import Membership
+    from acorn.services import api_key_create
+    from acorn.tenancy import tenant_scope
+
+    staff = get_user_model().objects.create_superuser("platform", "p@example.com", "x" * 16)
+    first_admin = UserFactory(username="first-admin")
+    api_key_create(tenant=tenant_a, name="Looker")
+    client.force_login(staff)
+    url = reverse("admin:acorn_tenant_change", args=[tenant_a.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Looker" in page.content.decode()
+    form = {
+        "slug": tenant_a.slug,
+        "name": tenant_a.name,
+        "timezone": "UTC",
+        "default_currency": "USD",
+        "is_active": "on",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-0-user": str(first_admin.pk),
+        "memberships-0-role": Role.ADMIN,
+        "api_keys-TOTAL_FORMS": "1",
+        "api_keys-INITIAL_FORMS": "1",
+        "api_keys-0-id": page.context["inline_admin_formsets"][1].formset.forms[0].instance.pk,
+        "api_keys-0-tenant": str(tenant_a.pk),
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302, response.context and [
+        f.errors for f in response.context["inline_admin_formsets"][0].formset.forms
+    ]
+    with tenant_scope(tenant_a):
+        membership = Membership.objects.get(user=first_admin)
+    assert membership.role == Role.ADMIN
+    client.force_login(first_admin)
+    assert client.get(reverse("member_list", args=[tenant_a.slug])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_platform_staff_create_a_tenant_with_its_first_admin(client):
+    from django.contrib.auth import get_user_model
+
+    from acorn.models import Membership, Tenant
+    from acorn.tenancy import tenant_scope
+
+    staff = get_user_model().objects.create_superuser("platform", "p@example.com", "x" * 16)
+    first_admin = UserFactory(username="founder")
+    client.force_login(staff)
+    assert client.get(reverse("admin:acorn_tenant_add")).status_code == 200
+    response = client.post(
+        reverse("admin:acorn_tenant_add"),
+        {
+            "slug": "delta",
+            "name": "Delta Goods",
+            "timezone": "UTC",
+            "default_currency": "EUR",
+            "is_active": "on",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-user": str(first_admin.pk),
+            "memberships-0-role": Role.ADMIN,
+            "api_keys-TOTAL_FORMS": "0",
+            "api_keys-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    tenant = Tenant.objects.get(slug="delta")
+    with tenant_scope(tenant):
+        assert Membership.objects.get(user=first_admin).role == Role.ADMIN

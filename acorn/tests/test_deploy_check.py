@@ -1,17 +1,18 @@
 """Production settings pass Django's deployment checks with no warning."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from acorn.env import environment
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _production_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ACORN_"))}
+    env = {k: v for k, v in environment().items() if not k.startswith(("DJANGO_", "ACORN_"))}
     env.update(
         DJANGO_SETTINGS_MODULE="acorn.settings.production",
         DJANGO_SECRET_KEY=Fernet.generate_key().decode() + Fernet.generate_key().decode(),

@@ -3,11 +3,14 @@
 import pytest
 from django.db import connection, transaction
 from django.db.utils import ProgrammingError
+from django.urls import reverse
+from rest_framework.test import APIClient
 
-from acorn.models import AuditEntry
-from acorn.rls import POLICY_NAME, RLS_EXEMPT_TABLES, tenant_tables
-from acorn.services import audit_record
-from acorn.tenancy import tenant_scope
+from acorn.models import AuditEntry, Membership, Role, TenantAPIKey
+from acorn.rls import LOOKUP_POLICY_NAME, LOOKUP_PREDICATES, POLICY_NAME, tenant_tables
+from acorn.services import api_key_create, audit_record, membership_set
+from acorn.tenancy import api_key_lookup_scope, tenant_scope, user_scope
+from acorn.tests.factories import UserFactory
 
 
 def _fetch(sql, params=None):
@@ -25,12 +28,10 @@ def _seed_entries(tenant_a, tenant_b):
 
 @pytest.mark.django_db
 def test_every_tenant_table_has_rls_force_and_policy():
-    """Each table with a tenant_id column (bar the listed exemptions) has
-    RLS enabled and forced, and the tenant policy on USING and WITH CHECK."""
+    """Each table with a tenant_id column, with no exemption, has RLS
+    enabled and forced, and the tenant policy on USING and WITH CHECK."""
     tables = tenant_tables(connection)
-    assert "acorn_auditentry" in tables
-    for exempt in RLS_EXEMPT_TABLES:
-        assert exempt in tables, f"stale exemption {exempt}"
+    assert {"acorn_auditentry", "acorn_membership", "acorn_tenantapikey"} <= set(tables)
     rows = _fetch(
         """
         SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
@@ -45,10 +46,27 @@ def test_every_tenant_table_has_rls_force_and_policy():
     missing = [
         name
         for name, enabled, forced, using_ok, check_ok in rows
-        if name not in RLS_EXEMPT_TABLES and not (enabled and forced and using_ok and check_ok)
+        if not (enabled and forced and using_ok and check_ok)
     ]
     assert missing == []
     assert len(rows) == len(tables)
+
+
+@pytest.mark.django_db
+def test_lookup_policies_widen_reads_only_on_the_two_lookup_tables():
+    """The extra ways in are SELECT-only policies on memberships (by user)
+    and API keys (by prefix); no other table has one."""
+    rows = _fetch(
+        "SELECT tablename, cmd, qual FROM pg_policies WHERE policyname = %s ORDER BY tablename",
+        [LOOKUP_POLICY_NAME],
+    )
+    assert [(table, cmd) for table, cmd, _qual in rows] == [
+        ("acorn_membership", "SELECT"),
+        ("acorn_tenantapikey", "SELECT"),
+    ]
+    assert "acorn.user_id" in rows[0][2]
+    assert "acorn.api_key_prefix" in rows[1][2]
+    assert set(LOOKUP_PREDICATES) == {"acorn_membership", "acorn_tenantapikey"}
 
 
 @pytest.mark.django_db
@@ -154,3 +172,112 @@ def test_negative_control_session_level_setting_is_caught(tenant_a):
         assert _setting_in_fresh_transaction() == str(tenant_a.pk)
     finally:
         _fetch("SELECT set_config('acorn.tenant_id', '', false)")
+
+
+# --- The lookup tables: memberships by user, API keys by prefix -------------
+
+
+def _two_users_in_two_tenants(tenant_a, tenant_b):
+    """ann: admin of A and viewer of B; bob: operations in A only."""
+    ann, bob = UserFactory(username="ann"), UserFactory(username="bob")
+    membership_set(tenant=tenant_a, user=ann, role=Role.ADMIN)
+    membership_set(tenant=tenant_b, user=ann, role=Role.VIEWER)
+    membership_set(tenant=tenant_a, user=bob, role=Role.OPERATIONS)
+    return ann, bob
+
+
+def _membership_rows():
+    return sorted(
+        _fetch(
+            "SELECT u.username, t.slug FROM acorn_membership m "
+            "JOIN auth_user u ON u.id = m.user_id JOIN acorn_tenant t ON t.id = m.tenant_id"
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_memberships_without_context_are_invisible(tenant_a, tenant_b):
+    _two_users_in_two_tenants(tenant_a, tenant_b)
+    assert _membership_rows() == []
+    assert Membership.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_user_in_context_sees_only_their_own_memberships(tenant_a, tenant_b):
+    # Given two users, one in two tenants
+    ann, bob = _two_users_in_two_tenants(tenant_a, tenant_b)
+    # When ann is the user in context (no tenant yet: the switcher)
+    with user_scope(ann.pk), transaction.atomic():
+        # Then she sees her memberships in both tenants and not bob's
+        assert _membership_rows() == [("ann", "alpha"), ("ann", "bravo")]
+        assert not Membership.objects.filter(user=bob).exists()
+    with user_scope(bob.pk), transaction.atomic():
+        assert _membership_rows() == [("bob", "alpha")]
+
+
+@pytest.mark.django_db
+def test_a_tenant_in_context_sees_its_members_and_the_users_own_rows(tenant_a, tenant_b):
+    ann, bob = _two_users_in_two_tenants(tenant_a, tenant_b)
+    # The members page of A: every member of A
+    with tenant_scope(tenant_a):
+        assert _membership_rows() == [("ann", "alpha"), ("bob", "alpha")]
+    # bob signed in, in B's scope: B's members plus his own row, no more
+    with user_scope(bob.pk), tenant_scope(tenant_b):
+        assert _membership_rows() == [("ann", "bravo"), ("bob", "alpha")]
+
+
+@pytest.mark.django_db
+def test_the_user_in_context_cannot_write_memberships_of_another_tenant(tenant_a, tenant_b):
+    """Reading one's own rows is all the user setting allows: joining,
+    changing or deleting a membership needs that tenant in context."""
+    ann, bob = _two_users_in_two_tenants(tenant_a, tenant_b)
+    with user_scope(bob.pk):
+        with pytest.raises(ProgrammingError, match="row-level security"):
+            with transaction.atomic():
+                Membership.objects.create(tenant=tenant_b, user=bob, role=Role.ADMIN)
+        with transaction.atomic():
+            changed = _fetch("UPDATE acorn_membership SET role = 'admin' RETURNING id")
+            deleted = _fetch("DELETE FROM acorn_membership RETURNING id")
+        assert (changed, deleted) == ([], [])
+    with user_scope(bob.pk), transaction.atomic():
+        assert Membership.objects.get().role == Role.OPERATIONS
+
+
+def _key_rows():
+    return sorted(row[0] for row in _fetch("SELECT name FROM acorn_tenantapikey"))
+
+
+@pytest.mark.django_db
+def test_an_api_key_row_is_invisible_unless_its_prefix_is_set(tenant_a, tenant_b):
+    # Given a key in each tenant
+    key_a, _plain_a = api_key_create(tenant=tenant_a, name="alpha-bi")
+    api_key_create(tenant=tenant_b, name="bravo-bi")
+    # Then no key is visible without context, nor with another prefix
+    assert _key_rows() == []
+    with api_key_lookup_scope("nosuchpx"), transaction.atomic():
+        assert _key_rows() == []
+    # And the lookup by its prefix sees exactly that key
+    with api_key_lookup_scope(key_a.prefix), transaction.atomic():
+        assert _key_rows() == ["alpha-bi"]
+        # ... but cannot revoke it or any other key without the tenant
+        assert _fetch("UPDATE acorn_tenantapikey SET revoked = true RETURNING name") == []
+    # And the tenant's own pages list its keys only
+    with tenant_scope(tenant_b):
+        assert _key_rows() == ["bravo-bi"]
+        assert TenantAPIKey.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_api_key_authentication_finds_its_key_through_the_prefix(tenant_a, api_client_for):
+    """The authentication class sets the prefix for its lookup: a valid key
+    answers with its tenant and is marked used; a wrong secret is refused."""
+    api = api_client_for(tenant_a)
+    response = api.get(reverse("api:tenant_detail"))
+    assert response.status_code == 200, response.content
+    assert response.json()["slug"] == tenant_a.slug
+    with tenant_scope(tenant_a):
+        key = TenantAPIKey.objects.get()
+    assert key.last_used_at is not None
+    forged = APIClient()
+    forged.credentials(HTTP_AUTHORIZATION=f"Api-Key {key.prefix}.not-the-secret")
+    assert forged.get(reverse("api:tenant_detail")).status_code == 401

@@ -22,6 +22,7 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 
+from acorn.env import environment
 from channels.models import AckAutoSend, AckStatus, PurchaseOrder, Submission, SubmissionStatus
 from channels.services import submissions as submission_services
 from channels.services.acknowledgements import acknowledgement_plan, acknowledgement_send
@@ -33,7 +34,7 @@ LATENCY_SECONDS = 5
 
 
 def _redis_url() -> str:
-    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
+    base = settings.REDIS_URL.rsplit("/", 1)[0]
     return f"{base}/{REDIS_DB}"
 
 
@@ -87,7 +88,7 @@ def test_sigkill_mid_send_leads_to_exactly_one_acknowledgement(
         {"operation": "submitAcknowledgement", "kind": "latency",
          "seconds": LATENCY_SECONDS, "count": 1}]})
     env = {
-        **os.environ,
+        **environment(),
         "DJANGO_SETTINGS_MODULE": "channels.tests.worker_settings",
         "ACORN_TEST_BROKER_URL": broker_url,
         "REDIS_URL": broker_url,

@@ -6,20 +6,17 @@ message of a killed worker is redelivered in seconds instead of an hour,
 and a short reconciliation grace to match the sandbox's latency fault.
 """
 
-import os
-
+from acorn.env import env, env_float, env_int
 from acorn.settings.test import *  # noqa: F403
 
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = False
-CELERY_BROKER_URL = os.environ["ACORN_TEST_BROKER_URL"]
+CELERY_BROKER_URL = env("ACORN_TEST_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("ACORN_TEST_VISIBILITY_TIMEOUT", "8")),
+    "visibility_timeout": env_int("ACORN_TEST_VISIBILITY_TIMEOUT", 8),
     # Sweep for abandoned messages every second (kombu's default period is
     # ~100 s: interval 10 s x throttle 10).
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
 }
-ACORN_SUBMISSION_RECONCILE_GRACE_SECONDS = float(
-    os.environ.get("ACORN_TEST_RECONCILE_GRACE_SECONDS", "3")
-)
+ACORN_SUBMISSION_RECONCILE_GRACE_SECONDS = env_float("ACORN_TEST_RECONCILE_GRACE_SECONDS", 3.0)

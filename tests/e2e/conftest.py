@@ -4,10 +4,11 @@ Playwright never downloads a browser here; it drives /usr/bin/chromium
 (installed by scripts/system-packages.sh test).
 """
 
-import os
 import shutil
 
 import pytest
+
+from acorn.env import env
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -23,19 +24,19 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def chromium_path():
-    path = os.environ.get("ACORN_CHROMIUM") or shutil.which("chromium")
+    path = env("ACORN_CHROMIUM", "") or shutil.which("chromium")
     if not path:
         pytest.fail("chromium is not installed: run `bash scripts/system-packages.sh test`")
     return path
 
 
 @pytest.fixture
-def browser_page(chromium_path, tmp_path):
+def browser_page(chromium_path, tmp_path, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test's
     # own ORM calls are still synchronous and safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         context = browser.new_context(locale="en-US")
@@ -47,4 +48,3 @@ def browser_page(chromium_path, tmp_path):
             page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
             context.close()
             browser.close()
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from acorn.models import Membership, Role
+from acorn.models import Role
 from acorn.services import api_key_create
-from acorn.tests.factories import TEST_PASSWORD, UserFactory
+from acorn.tests.factories import TEST_PASSWORD, UserFactory, membership_create
 
 
 @pytest.mark.slow
@@ -12,7 +12,7 @@ from acorn.tests.factories import TEST_PASSWORD, UserFactory
 def test_login_language_switch_and_audit_log(live_server, browser_page, tenant_a):
     # Given an admin of tenant A and one audited configuration change
     admin = UserFactory(username="e2e-admin")
-    Membership.objects.create(tenant=tenant_a, user=admin, role=Role.ADMIN)
+    membership_create(tenant=tenant_a, user=admin, role=Role.ADMIN)
     api_key_create(tenant=tenant_a, name="Looker Studio", actor=admin)
     page = browser_page
 

@@ -5,17 +5,17 @@ buckets or tokens. ``sandbox`` fails the test if any response it served
 broke Amazon's schema.
 """
 
-import os
 import uuid
 
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
+from acorn.env import env
 from vendor_api.limits import RedisTokenBucket
 from vendor_api.sandbox.testing import running_sandbox
 from vendor_api.transport import RetryPolicy
 
-TEST_REDIS_URL = os.environ.get("ACORN_VENDOR_API_TEST_REDIS", "redis://127.0.0.1:6379/13")
+TEST_REDIS_URL = env("ACORN_VENDOR_API_TEST_REDIS", "redis://127.0.0.1:6379/13")
 
 
 def build_cache(*, redis_url: str, prefix: str) -> RedisCache:

@@ -48,7 +48,9 @@ class Command(BaseCommand):
                         user.save(update_fields=["is_staff", "is_superuser"])
                 services.membership_set(tenant=tenant, user=user, role=role)
             api_key_line = "existing key kept (create another in Settings > API keys)"
-            if not TenantAPIKey.objects.filter(tenant=tenant, name="demo-bi").exists():
+            with tenant_scope(tenant):
+                has_key = TenantAPIKey.objects.filter(tenant=tenant, name="demo-bi").exists()
+            if not has_key:
                 _key, plaintext = services.api_key_create(tenant=tenant, name="demo-bi")
                 api_key_line = plaintext
         for path in DEMO_SEEDERS:

@@ -7,25 +7,37 @@ the first statement (and again if the tenant changes). A statement run in
 autocommit mode with a tenant in context is wrapped in its own short
 transaction so it sees the tenant too. With no tenant, nothing is set and
 the policies return no tenant rows at all.
+
+Two narrower settings travel the same way, in the same statement:
+``acorn.user_id`` (the signed-in user, who may read their own memberships)
+and ``acorn.api_key_prefix`` (the key being authenticated); see
+acorn/rls.py and acorn/tenancy.py.
 """
 
 from django.db.backends.postgresql import base
 
-from acorn.tenancy import current_tenant_id
+from acorn.tenancy import rls_context
 
 TENANT_SETTING = "acorn.tenant_id"
-_SET_TENANT_SQL = "SELECT set_config('acorn.tenant_id', %s, true)"
+USER_SETTING = "acorn.user_id"
+API_KEY_PREFIX_SETTING = "acorn.api_key_prefix"
+_SET_CONTEXT_SQL = (
+    f"SELECT set_config('{TENANT_SETTING}', %s, true), "
+    f"set_config('{USER_SETTING}', %s, true), "
+    f"set_config('{API_KEY_PREFIX_SETTING}', %s, true)"
+)
+_NO_CONTEXT = ("", "", "")
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The tenant id set in the open transaction, or None.
-        self.rls_tenant_in_transaction = None
+        # The (tenant, user, prefix) set in the open transaction, or None.
+        self.rls_context_in_transaction = None
         self.execute_wrappers.append(self._rls_execute_wrapper)
 
     def _rls_forget(self):
-        self.rls_tenant_in_transaction = None
+        self.rls_context_in_transaction = None
 
     def _commit(self):
         try:
@@ -55,25 +67,25 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super()._close()
 
     def _rls_execute_wrapper(self, execute, sql, params, many, context):
-        tenant_id = current_tenant_id()
-        if tenant_id is None:
-            if self.rls_tenant_in_transaction is not None:
-                # Left a tenant scope inside one transaction: clear it.
-                self._rls_apply(context, "")
-                self.rls_tenant_in_transaction = None
+        values = rls_context()
+        if values == _NO_CONTEXT:
+            if self.rls_context_in_transaction is not None:
+                # Left a scope inside one transaction: clear it.
+                self._rls_apply(context, _NO_CONTEXT)
+                self.rls_context_in_transaction = None
             return execute(sql, params, many, context)
         if self.get_autocommit() and not self.in_atomic_block:
             with self.connection.transaction():
-                self._rls_apply(context, str(tenant_id))
+                self._rls_apply(context, values)
                 try:
                     return execute(sql, params, many, context)
                 finally:
-                    self.rls_tenant_in_transaction = None
-        if self.rls_tenant_in_transaction != tenant_id:
-            self._rls_apply(context, str(tenant_id))
-            self.rls_tenant_in_transaction = tenant_id
+                    self.rls_context_in_transaction = None
+        if self.rls_context_in_transaction != values:
+            self._rls_apply(context, values)
+            self.rls_context_in_transaction = values
         return execute(sql, params, many, context)
 
     @staticmethod
-    def _rls_apply(context, value):
-        context["cursor"].cursor.execute(_SET_TENANT_SQL, [value])
+    def _rls_apply(context, values):
+        context["cursor"].cursor.execute(_SET_CONTEXT_SQL, list(values))

@@ -1,0 +1,24 @@
+"""Request middleware of the platform kernel."""
+
+from __future__ import annotations
+
+from acorn.tenancy import user_scope
+
+
+class RlsUserMiddleware:
+    """Hands the signed-in user to row-level security for the request.
+
+    The memberships policy lets a transaction read the rows of the user in
+    context in every tenant (login's redirect, the tenant switcher, the
+    membership check of /t/<slug>/) and nobody else's; a tenant's own
+    pages still see all its members through the tenant policy.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        with user_scope(user_id):
+            return self.get_response(request)
