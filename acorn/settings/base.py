@@ -280,6 +280,9 @@ from acorn.settings.email import *  # noqa: E402,F403
 ACORN_SANDBOX_MOUNTS: list[str] = []
 # Where the demo's local sandbox listens (Amazon SP-API + LWA).
 ACORN_SANDBOX_URL = env("ACORN_SANDBOX_URL", "http://127.0.0.1:8001")
+# Self-service sign-up of new companies (tenants). A private installation
+# that onboards its brands by hand turns it off.
+ACORN_SIGNUP_ENABLED = env_bool("ACORN_SIGNUP_ENABLED", True)
 # Origins besides Amazon's documented SP-API and LWA hosts that an account's
 # endpoint may point at (and so receive its credentials): a self-hosted
 # sandbox, "scheme://host[:port]", port "*" for any. Empty by default: in

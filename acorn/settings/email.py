@@ -19,7 +19,3 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", "ACORN <no-reply@localhost>")
-
-# Self-service sign-up of new companies (tenants). A private installation
-# that onboards its brands by hand turns it off.
-ACORN_SIGNUP_ENABLED = env_bool("ACORN_SIGNUP_ENABLED", True)

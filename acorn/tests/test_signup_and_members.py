@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils import timezone
 from acorn.models import AuditEntry, Invitation, Membership, Role, Tenant
 from acorn.services import api_key_create
 from acorn.tenancy import tenant_scope
-from acorn.tests.factories import TEST_PASSWORD, UserFactory
+from acorn.tests.factories import TEST_PASSWORD, UserFactory, membership_create
 
 NEW_PASSWORD = "a long and new pass phrase 7"  # noqa: S105
 
@@ -43,7 +44,7 @@ def test_signup_confirms_the_address_then_lands_in_the_new_tenant_as_admin(clien
     assert response.status_code == 302
     assert response["Location"] == reverse("signup_sent")
     # then nobody can log in before the address is confirmed
-    user = Membership.objects.get(user__username="founder@lotus.example").user
+    user = get_user_model().objects.get(username="founder@lotus.example")
     assert user.is_active is False
     refused = client.post(
         reverse("login"), {"username": "founder@lotus.example", "password": NEW_PASSWORD}
@@ -58,7 +59,8 @@ def test_signup_confirms_the_address_then_lands_in_the_new_tenant_as_admin(clien
     # then the founder is logged in, inside the new tenant, as its admin
     tenant = Tenant.objects.get(name="Lotus Trading")
     assert response.redirect_chain[-1][0] == reverse("tenant_home", args=[tenant.slug])
-    membership = Membership.objects.get(tenant=tenant)
+    with tenant_scope(tenant):
+        membership = Membership.objects.get(tenant=tenant)
     assert membership.role == Role.ADMIN
     assert client.get(reverse("member_list", args=[tenant.slug])).status_code == 200
     with tenant_scope(tenant):
@@ -160,7 +162,8 @@ def test_an_invited_colleague_creates_an_account_and_joins_with_the_role(
         link, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}, follow=True
     )
     assert response.redirect_chain[-1][0] == reverse("tenant_home", args=[tenant_a.slug])
-    membership = Membership.objects.get(tenant=tenant_a, user__username="colleague@example.com")
+    with tenant_scope(tenant_a):
+        membership = Membership.objects.get(tenant=tenant_a, user__username="colleague@example.com")
     assert membership.role == Role.OPERATIONS
     # used once only
     client.logout()
@@ -180,10 +183,12 @@ def test_an_existing_user_accepts_only_when_logged_in_with_the_invited_address(
     stranger = UserFactory(email="stranger@example.com")
     client.force_login(stranger)
     assert client.post(link).status_code == 403
-    assert not Membership.objects.filter(tenant=tenant_a, user=stranger).exists()
+    with tenant_scope(tenant_a):
+        assert not Membership.objects.filter(tenant=tenant_a, user=stranger).exists()
     client.force_login(existing)
     assert client.post(link).status_code == 302
-    assert Membership.objects.get(tenant=tenant_a, user=existing).role == Role.VIEWER
+    with tenant_scope(tenant_a):
+        assert Membership.objects.get(tenant=tenant_a, user=existing).role == Role.VIEWER
 
 
 @pytest.mark.django_db
@@ -206,7 +211,8 @@ def test_expired_revoked_and_foreign_tenant_invitation_links_are_refused(
     for link in (late_link, revoked_link, foreign_link):
         response = client.post(link, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
         assert response.status_code == 404, link
-    assert not Membership.objects.filter(user__username__endswith="@example.com").exists()
+    with tenant_scope(tenant_a):
+        assert not Membership.objects.filter(user__username__endswith="@example.com").exists()
 
 
 @pytest.mark.django_db
@@ -222,18 +228,21 @@ def test_inviting_a_member_again_is_refused(member_client, tenant_a, invite):
 @pytest.mark.django_db
 def test_the_last_admin_can_be_neither_removed_nor_demoted(member_client, tenant_a):
     admin = member_client(tenant_a, Role.ADMIN)
-    mine = Membership.objects.get(tenant=tenant_a, user=admin.user)
+    with tenant_scope(tenant_a):
+        mine = Membership.objects.get(tenant=tenant_a, user=admin.user)
     url = reverse("member_list", args=[tenant_a.slug])
     response = admin.post(url, {"remove": mine.pk}, follow=True)
     assert "at least one admin" in response.content.decode()
     response = admin.post(url, {"membership_id": mine.pk, "role": Role.VIEWER}, follow=True)
     assert "at least one admin" in response.content.decode()
-    mine.refresh_from_db()
+    with tenant_scope(tenant_a):
+        mine.refresh_from_db()
     assert mine.role == Role.ADMIN
     # with a second admin, removing one works and is audited
-    other = Membership.objects.create(tenant=tenant_a, user=UserFactory(), role=Role.ADMIN)
+    other = membership_create(tenant=tenant_a, user=UserFactory(), role=Role.ADMIN)
     assert admin.post(url, {"remove": other.pk}).status_code == 302
-    assert not Membership.objects.filter(pk=other.pk).exists()
+    with tenant_scope(tenant_a):
+        assert not Membership.objects.filter(pk=other.pk).exists()
     with tenant_scope(tenant_a):
         assert AuditEntry.objects.filter(object_type="acorn.Membership", action="delete").exists()
 
@@ -241,10 +250,11 @@ def test_the_last_admin_can_be_neither_removed_nor_demoted(member_client, tenant
 @pytest.mark.django_db
 def test_members_of_another_tenant_cannot_be_removed(member_client, tenant_a, tenant_b):
     admin = member_client(tenant_a, Role.ADMIN)
-    theirs = Membership.objects.create(tenant=tenant_b, user=UserFactory(), role=Role.VIEWER)
+    theirs = membership_create(tenant=tenant_b, user=UserFactory(), role=Role.VIEWER)
     response = admin.post(reverse("member_list", args=[tenant_a.slug]), {"remove": theirs.pk})
     assert response.status_code == 404
-    assert Membership.objects.filter(pk=theirs.pk).exists()
+    with tenant_scope(tenant_b):
+        assert Membership.objects.filter(pk=theirs.pk).exists()
 
 
 @pytest.mark.django_db

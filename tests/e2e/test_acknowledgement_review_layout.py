@@ -2,9 +2,9 @@
 
 import pytest
 
-from acorn.models import Membership, Role
+from acorn.models import Role
 from acorn.tenancy import tenant_scope
-from acorn.tests.factories import TEST_PASSWORD, UserFactory
+from acorn.tests.factories import TEST_PASSWORD, UserFactory, membership_create
 
 LAPTOP = {"width": 1440, "height": 900}
 
@@ -31,7 +31,7 @@ def test_acknowledgement_review_has_no_horizontal_scroll_at_1440(
             PurchaseOrderLineFactory(tenant=tenant_a, purchase_order=po, product=product,
                                      item_sequence_number=str(number))
     user = UserFactory(username="e2e-ops")
-    Membership.objects.create(tenant=tenant_a, user=user, role=Role.OPERATIONS)
+    membership_create(tenant=tenant_a, user=user, role=Role.OPERATIONS)
     page = browser_page
     page.set_viewport_size(LAPTOP)
     page.goto(f"{live_server.url}/accounts/login/")
