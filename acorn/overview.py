@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 
 OVERVIEW_SELECTORS = [
     "channels.selectors.overview_cards",
+    "channels.selectors.api_health.overview_cards",
     "inventory.selectors.overview_cards",
     "invoicing.selectors.overview_cards",
     "reconciliation.selectors.overview_cards",

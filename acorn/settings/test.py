@@ -25,3 +25,10 @@ ACORN_FIELD_ENCRYPTION_KEYS = [
 ]
 # Per-test-run isolation for keys in the shared Redis.
 CACHES["default"]["KEY_PREFIX"] = f"acorn-test-{os.getpid()}"  # noqa: F405
+# Archive files of the tests go to a temporary folder of this run.
+import tempfile  # noqa: E402
+
+STORAGES["archives"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": os.path.join(tempfile.gettempdir(), f"acorn-test-archives-{os.getpid()}")},
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
@@ -13,6 +14,11 @@ from acorn.models import Role
 from acorn.views import TenantViewMixin
 from channels.models import SyncStatus
 from channels.selectors.accounts import account_get, account_list
+from channels.selectors.api_health import (
+    api_call_stats,
+    api_health_open_alerts,
+    api_health_window,
+)
 from channels.services.accounts import account_create, account_test_connection, account_update
 from channels.views.forms import AccountForm
 
@@ -56,7 +62,15 @@ class AccountEditView(AdminOnlyMixin, View):
     def get(self, request, tenant_slug, account_id, form=None):
         account = self._account(account_id)
         form = form or AccountForm(initial=AccountForm.initial_for(account))
-        return render(request, "channels/account_form.html", {"form": form, "account": account})
+        window = api_health_window()
+        return render(request, "channels/account_form.html", {
+            "form": form, "account": account,
+            # API health over the window, per operation (one query).
+            "api_stats": api_call_stats(tenant=self.tenant, account=account,
+                                        since=timezone.now() - window),
+            "api_alerts": api_health_open_alerts(tenant=self.tenant, account=account),
+            "api_window_minutes": int(window.total_seconds() // 60),
+        })
 
     def post(self, request, tenant_slug, account_id):
         account = self._account(account_id)
