@@ -30,5 +30,7 @@ import tempfile  # noqa: E402
 
 STORAGES["archives"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": os.path.join(tempfile.gettempdir(), f"acorn-test-archives-{os.getpid()}")},
+    "OPTIONS": {
+        "location": os.path.join(tempfile.gettempdir(), f"acorn-test-archives-{os.getpid()}")
+    },
 }
