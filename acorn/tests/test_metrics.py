@@ -79,7 +79,7 @@ def test_scrape_reads_queues_tasks_spapi_and_sync_lag(settings, broker, tenant_a
 
                 ApiCallLog.objects.filter(pk=rows[0].pk).update(attempts=3,
                                                                  throttled_attempts=2)
-            run = SyncRun.objects.create(
+            SyncRun.objects.create(
                 tenant=tenant, account=account, kind=SyncKind.PURCHASE_ORDERS,
                 status=SyncStatus.SUCCEEDED, started_at=timezone.now(),
                 finished_at=timezone.now() - datetime.timedelta(minutes=10))
