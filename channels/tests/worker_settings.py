@@ -23,3 +23,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 ACORN_SUBMISSION_RECONCILE_GRACE_SECONDS = float(
     os.environ.get("ACORN_TEST_RECONCILE_GRACE_SECONDS", "3")
 )
+# A test that reads what the worker writes to the cache (heartbeats,
+# failure markers) passes its own key prefix; test.py's default is per pid.
+if os.environ.get("ACORN_TEST_CACHE_PREFIX"):
+    CACHES["default"]["KEY_PREFIX"] = os.environ["ACORN_TEST_CACHE_PREFIX"]  # noqa: F405
