@@ -673,6 +673,7 @@ class ExceptionKind(models.TextChoices):
     SHORTAGE = "shortage", _("Amazon received less than shipped")
     API_HEALTH = "api_health", _("Amazon API success rate or throttling out of bounds")
     TASK_FAILED = "task_failed", _("Background task failed")
+    ARCHIVE_FAILED = "archive_failed", _("Data archive failed")
 
 
 class ExceptionStatus(models.TextChoices):

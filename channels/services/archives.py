@@ -3,7 +3,13 @@
 Datasets: the API call log, sync runs and PO events of a tenant older than
 ``Tenant.data_retention_days`` (by ``created_at``, when the row was
 recorded). Audit entries are not archived here: they are the legal record
-of who changed what and stay in the database.
+of who changed what and stay in the database. "Acknowledgement sent" PO
+events stay too: the vendor KPIs compute acknowledgement times from them
+for every period the KPI page shows (one per acknowledgement version, so
+they grow with the purchase orders, which are kept, not with activity).
+
+A failed run also opens an ARCHIVE_FAILED exception on the work queue;
+the run's completion closes it.
 
 One ``ArchiveRun`` per (tenant, dataset, cutoff). The steps, each safe to
 repeat after a crash:
@@ -38,6 +44,7 @@ from django.core.files import File
 from django.core.files.storage import storages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from acorn.exceptions import ApplicationError, NotFoundError
@@ -48,9 +55,12 @@ from channels.models import (
     ArchiveDataset,
     ArchiveRun,
     ArchiveStatus,
+    ExceptionKind,
     PurchaseOrderEvent,
+    PurchaseOrderEventKind,
     SyncRun,
 )
+from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +68,10 @@ DATASET_MODELS = {
     ArchiveDataset.API_CALLS: ApiCallLog,
     ArchiveDataset.SYNC_RUNS: SyncRun,
     ArchiveDataset.PURCHASE_ORDER_EVENTS: PurchaseOrderEvent,
+}
+# Rows of a dataset that are never archived (see the module docstring).
+DATASET_KEEP = {
+    ArchiveDataset.PURCHASE_ORDER_EVENTS: Q(kind=PurchaseOrderEventKind.ACK_SENT),
 }
 # Rows read per export query: ~5,000 rows x <1 KB = a few MB in memory,
 # one indexed range scan each.
@@ -87,8 +101,13 @@ def archive_cutoff(*, tenant, now: datetime.datetime | None = None) -> datetime.
 
 
 def _rows_queryset(run: ArchiveRun):
-    model = DATASET_MODELS[ArchiveDataset(run.dataset)]
-    return model.objects.filter(tenant_id=run.tenant_id, created_at__lt=run.cutoff)
+    dataset = ArchiveDataset(run.dataset)
+    queryset = DATASET_MODELS[dataset].objects.filter(
+        tenant_id=run.tenant_id, created_at__lt=run.cutoff
+    )
+    if dataset in DATASET_KEEP:
+        queryset = queryset.exclude(DATASET_KEEP[dataset])
+    return queryset
 
 
 def _columns(model) -> list[str]:
@@ -225,12 +244,27 @@ def archive_run_execute(*, tenant, run: ArchiveRun, time_budget_seconds: float |
         run.status = ArchiveStatus.COMPLETED
         run.finished_at = timezone.now()
         _save(run, "status", "finished_at")
+        channel_exceptions_resolve(
+            tenant=tenant, kind=ExceptionKind.ARCHIVE_FAILED, subject_keys=[_subject(run)],
+            resolution="The archive completed on a later attempt.",
+        )
     except Exception as error:
         logger.exception("archive run %s of tenant %s failed", run.pk, tenant.slug)
         run.status = ArchiveStatus.FAILED
         run.error_message = f"{type(error).__name__}: {error}"[:2000]
         _save(run, "status", "error_message")
+        channel_exception_open(
+            tenant=tenant, account=None, kind=ExceptionKind.ARCHIVE_FAILED,
+            subject_key=_subject(run),
+            message=(f"Archiving {run.get_dataset_display()} before {run.cutoff:%Y-%m-%d} "
+                     f"failed: {run.error_message}")[:500],
+            detail={"archive_run_id": run.pk, "dataset": run.dataset},
+        )
     return run
+
+
+def _subject(run: ArchiveRun) -> str:
+    return f"archive_run:{run.pk}"
 
 
 def _run_for_today(*, tenant, dataset: str, now) -> ArchiveRun:

@@ -12,6 +12,9 @@ from django.utils import timezone
 
 from channels.models import (
     ApiCallLog,
+    ChannelException,
+    ExceptionKind,
+    ExceptionStatus,
     ArchiveDataset,
     ArchiveRun,
     ArchiveStatus,
@@ -67,10 +70,10 @@ def test_old_rows_are_archived_then_deleted_and_new_rows_stay(scope, account, mo
         if age:
             _age(SyncRun.objects.filter(pk=run.pk), age)
     po = PurchaseOrderFactory(tenant=scope, account=account)
-    for key in ("old", "new"):
-        event = PurchaseOrderEvent.objects.create(tenant=scope, purchase_order=po, kind="created",
+    for key, kind in (("old", "created"), ("new", "created"), ("old-ack", "ack_sent")):
+        event = PurchaseOrderEvent.objects.create(tenant=scope, purchase_order=po, kind=kind,
                                                   dedupe_key=key, occurred_at=timezone.now())
-        if key == "old":
+        if key.startswith("old"):
             _age(PurchaseOrderEvent.objects.filter(pk=event.pk), OLD)
     # When the daily archive runs
     outcome = archives.data_archive(tenant=scope)
@@ -87,7 +90,9 @@ def test_old_rows_are_archived_then_deleted_and_new_rows_stay(scope, account, mo
     # And the database keeps only what is within retention
     assert ApiCallLog.objects.count() == 3
     assert SyncRun.objects.count() == 1
-    assert list(PurchaseOrderEvent.objects.values_list("dedupe_key", flat=True)) == ["new"]
+    # (acknowledgement-sent events stay: the vendor KPIs read them)
+    assert sorted(PurchaseOrderEvent.objects.values_list("dedupe_key", flat=True)) == [
+        "new", "old-ack"]
     assert run.cutoff == archives.archive_cutoff(tenant=scope)
 
 
@@ -123,6 +128,8 @@ def test_crash_after_export_resumes_without_exporting_twice(scope, account, monk
     assert "database went away" in run.error_message
     assert run.sha256 and ApiCallLog.objects.count() == 7  # exported, nothing deleted
     stored_sha = run.sha256
+    alert = ChannelException.objects.get(kind=ExceptionKind.ARCHIVE_FAILED)
+    assert alert.status == ExceptionStatus.OPEN and "database went away" in alert.message
     # When the next run resumes it
     monkeypatch.setattr(archives, "_delete", real_delete)
     archives.data_archive(tenant=scope)
@@ -131,6 +138,8 @@ def test_crash_after_export_resumes_without_exporting_twice(scope, account, monk
     assert (run.status, run.sha256, run.deleted_count, run.attempts) == (
         ArchiveStatus.COMPLETED, stored_sha, 7, 2)
     assert ApiCallLog.objects.count() == 0
+    alert.refresh_from_db()
+    assert alert.status == ExceptionStatus.RESOLVED
 
 
 @pytest.mark.django_db
