@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from channels.models import (
     ApiCallLog,
-    ChannelException,
-    ExceptionKind,
-    ExceptionStatus,
     ArchiveDataset,
     ArchiveRun,
     ArchiveStatus,
+    ChannelException,
+    ExceptionKind,
+    ExceptionStatus,
     PurchaseOrderEvent,
     SyncKind,
     SyncRun,
