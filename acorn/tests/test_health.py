@@ -95,3 +95,32 @@ def test_heartbeat_task_writes_the_beat_key():
     cache.delete(heartbeats.BEAT_LAST_RUN_KEY)
     monitoring_heartbeat.delay()
     assert time.time() - heartbeats.heartbeat_read(heartbeats.BEAT_LAST_RUN_KEY)["at"] < 5
+
+
+def test_dead_database_gives_503_naming_the_database(tmp_path):
+    """A process whose PostgreSQL is unreachable answers ready with 503 and
+    the database check failed (not a 500), and live still answers 200."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    script = (
+        "import django, json; django.setup()\n"
+        "from django.test import Client\n"
+        "c = Client()\n"
+        "r = c.get('/health/ready'); live = c.get('/health/live')\n"
+        "print(json.dumps({'status': r.status_code, 'body': r.json(),"
+        " 'live': live.status_code}))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "acorn.settings.test",
+           "DATABASE_URL": "postgres://acorn_app@127.0.0.1:9/nowhere"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR,
+                            capture_output=True, text=True, timeout=60)
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 503
+    assert "database" in answer["body"]["failed"]
+    assert "OperationalError" in answer["body"]["checks"]["database"]["detail"]
+    assert answer["live"] == 200
