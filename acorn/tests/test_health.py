@@ -124,3 +124,14 @@ def test_dead_database_gives_503_naming_the_database(tmp_path):
     assert "database" in answer["body"]["failed"]
     assert "OperationalError" in answer["body"]["checks"]["database"]["detail"]
     assert answer["live"] == 200
+
+
+@pytest.mark.django_db
+def test_ready_can_be_narrowed_to_some_checks(fresh_heartbeats):
+    cache.delete(heartbeats.BEAT_LAST_RUN_KEY)
+    narrow = Client().get("/health/ready?only=database,redis")
+    assert narrow.status_code == 200
+    assert set(narrow.json()["checks"]) == {"database", "redis"}
+    assert Client().get("/health/ready").status_code == 503
+    unknown = Client().get("/health/ready?only=database,disk")
+    assert unknown.status_code == 400 and unknown.json()["unknown_checks"] == ["disk"]

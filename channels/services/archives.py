@@ -317,6 +317,12 @@ def data_archive(*, tenant, now=None, time_budget_seconds: float | None = None) 
         )
         outcome[dataset] = run.status
         outcome["more"] |= run.status == ArchiveStatus.DELETING
+        # Earlier days that found nothing to archive carry no information;
+        # keeping them would grow this table by a row per dataset a day.
+        ArchiveRun.objects.filter(
+            tenant=tenant, dataset=dataset, status=ArchiveStatus.COMPLETED, row_count=0,
+            cutoff__lt=run.cutoff,
+        ).delete()
     return outcome
 
 

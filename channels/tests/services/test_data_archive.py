@@ -197,3 +197,11 @@ def test_retention_follows_the_tenant_setting(scope, account):
     _calls(scope, account, 1, age=datetime.timedelta(days=20))
     archives.data_archive(tenant=scope)
     assert ApiCallLog.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_empty_runs_of_earlier_days_are_not_kept(scope, account):
+    archives.data_archive(tenant=scope)
+    archives.data_archive(tenant=scope, now=timezone.now() + datetime.timedelta(days=1))
+    # one (today's) empty run per dataset remains, not one per day
+    assert ArchiveRun.objects.filter(dataset=ArchiveDataset.API_CALLS).count() == 1
