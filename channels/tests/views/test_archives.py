@@ -74,3 +74,41 @@ def test_archive_api_lists_runs_with_constant_queries(tenant_a, api_client_for):
     with CaptureQueriesContext(connection) as five:
         assert len(api.get(url).json()["results"]) == 5
     assert len(five) == len(one)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_retries_a_failed_archive_run(tenant_a, tenant_b, member_client, monkeypatch):
+    from channels.models import ApiCallLog, ArchiveRun, ArchiveStatus
+    from channels.services import archives
+    from channels.tests.factories import AmazonVendorAccountFactory
+    from channels.tests.services.test_data_archive import OLD, _calls
+
+    with tenant_scope(tenant_a):
+        account = AmazonVendorAccountFactory(tenant=tenant_a)
+        _calls(tenant_a, account, 3, age=OLD)
+    # Given a run that failed while exporting (storage unavailable)
+    real_export = archives._export
+    monkeypatch.setattr(archives, "_export", lambda run, tenant: (_ for _ in ()).throw(
+        OSError("disk full")))
+    with tenant_scope(tenant_a, atomic=False):
+        archives.data_archive(tenant=tenant_a)
+        run = ArchiveRun.objects.get(dataset="api_calls")
+    assert run.status == ArchiveStatus.FAILED
+    monkeypatch.setattr(archives, "_export", real_export)
+    client = member_client(tenant_a, "admin")
+    url = reverse("channels:archive_list", kwargs={"tenant_slug": tenant_a.slug})
+    page = client.get(url).content.decode()
+    assert "OSError: disk full" in page and f'name="retry" value="{run.pk}"' in page
+    # When the admin presses Retry (the task runs eagerly after commit)
+    response = client.post(url, {"retry": str(run.pk)})
+    # Then the run completes and the old rows are gone
+    assert response.status_code == 302
+    with tenant_scope(tenant_a):
+        run.refresh_from_db()
+        assert run.status == ArchiveStatus.COMPLETED and run.row_count == 3
+        assert ApiCallLog.objects.count() == 0
+    # And another tenant's admin cannot retry it
+    other = member_client(tenant_b, "admin")
+    other_url = reverse("channels:archive_list", kwargs={"tenant_slug": tenant_b.slug})
+    assert other.post(other_url, {"retry": str(run.pk)}).status_code == 404
+    assert other.post(other_url, {"retry": "x"}).status_code == 404
