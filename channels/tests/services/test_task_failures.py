@@ -99,3 +99,17 @@ def test_eager_task_failures_are_not_recorded(scope):
         always_fails.delay(tenant_id=scope.pk)
     assert not ChannelException.objects.filter(kind=ExceptionKind.TASK_FAILED).exists()
     assert not PlatformTaskFailure.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_work_queue_lists_a_failed_task_without_account(tenant, member_client):
+    from django.urls import reverse
+
+    fail({"tenant_id": tenant.pk}, task="inventory.purchase_plan_refresh",
+         error=ValueError("no lead time for product 7"))
+    client = member_client(tenant, "operations")
+    url = reverse("channels:exception_list", kwargs={"tenant_slug": tenant.slug})
+    page = client.get(url, {"kind": ExceptionKind.TASK_FAILED}).content.decode()
+    assert ("Background task inventory.purchase_plan_refresh failed: ValueError: "
+            "no lead time for product 7") in page
+    assert "Background task failed" in page  # the kind's label
