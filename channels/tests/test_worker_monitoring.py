@@ -66,7 +66,9 @@ def test_failing_tasks_are_recorded_once_and_readiness_sees_the_worker(live, set
                         f"{connection.settings_dict['HOST']}:{connection.settings_dict['PORT']}/"
                         f"{connection.settings_dict['NAME']}",
     }
-    sender = Celery(broker=broker_url)
+    # Not the current app: shared tasks of later tests would bind to it and
+    # be sent to this broker instead of running eagerly.
+    sender = Celery(broker=broker_url, set_as_current=False)
     # Given readiness without any worker: the worker and beat checks fail
     body = Client().get("/health/ready").json()
     assert {"worker", "beat"} <= set(body["failed"])
