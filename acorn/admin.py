@@ -14,7 +14,7 @@ from django.contrib.admin.utils import unquote
 from django.utils.translation import gettext_lazy as _
 
 from acorn import services
-from acorn.models import Membership, Tenant, TenantAPIKey
+from acorn.models import Membership, PlatformTaskFailure, Tenant, TenantAPIKey
 from acorn.tenancy import tenant_scope
 
 
@@ -91,3 +91,16 @@ class TenantAdmin(admin.ModelAdmin):
         # A tenant added with its first members: their rows need its scope.
         with tenant_scope(form.instance):
             super().save_related(request, form, formsets, change)
+
+
+@admin.register(PlatformTaskFailure)
+class PlatformTaskFailureAdmin(admin.ModelAdmin):
+    """Failed platform tasks (no tenant): what operators must look at."""
+
+    list_display = ("task_name", "status", "failure_count", "last_failed_at", "last_error_type")
+    list_filter = ("status",)
+    search_fields = ("task_name", "last_error_message")
+    readonly_fields = (
+        "task_name", "failure_count", "first_failed_at", "last_failed_at", "last_task_id",
+        "last_error_type", "last_error_message", "tenant_ref", "created_at", "updated_at",
+    )

@@ -22,3 +22,8 @@ class AcornConfig(AppConfig):
         # After every migrate: every table with a tenant_id column gets
         # RLS + FORCE + its policy, and the app role gets its grants.
         post_migrate.connect(rls.rls_apply_after_migrate, dispatch_uid="acorn-rls-apply")
+
+        from acorn.monitoring import signals
+
+        # Heartbeats, failed-task records and task metrics (Celery signals).
+        signals.connect()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 from acorn.tenancy import AllTenantsManager, TenantScopedManager
+
+DATA_RETENTION_DEFAULT_DAYS = 90
+DATA_RETENTION_MIN_DAYS = 30
+DATA_RETENTION_MAX_DAYS = 3650
 
 
 class TimestampedModel(models.Model):
@@ -27,6 +32,23 @@ class Tenant(TimestampedModel):
     timezone = models.CharField(max_length=64, default="UTC")
     default_currency = models.CharField(max_length=3, default="USD")
     is_active = models.BooleanField(default=True)
+    # API call logs, sync runs and PO events older than this are exported to
+    # archive files and deleted (channels' data archive task). Bounds: a
+    # month keeps the work queue's history and a support ticket's calls; ten
+    # years is the longest retention any customer asked for.
+    data_retention_days = models.PositiveIntegerField(
+        default=DATA_RETENTION_DEFAULT_DAYS,
+        db_default=DATA_RETENTION_DEFAULT_DAYS,
+        validators=[
+            MinValueValidator(DATA_RETENTION_MIN_DAYS),
+            MaxValueValidator(DATA_RETENTION_MAX_DAYS),
+        ],
+        verbose_name=_("Keep operational history for (days)"),
+        help_text=_(
+            "Amazon API calls, sync runs and purchase order events older than this are "
+            "exported to a downloadable archive and removed from the database."
+        ),
+    )
 
     class Meta:
         ordering = ["slug", "id"]
@@ -185,3 +207,48 @@ class Invitation(TenantModel):
 
     def is_open(self, now) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+class TaskFailureStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class PlatformTaskFailure(TimestampedModel):
+    """A failing Celery task that belongs to no tenant (dispatchers,
+    housekeeping), or whose tenant could not be entered.
+
+    Platform operators read these in Django admin; there is no tenant
+    column, so row-level security does not hide them. One open row per
+    task name and arguments: a periodic task failing every minute bumps
+    ``failure_count`` instead of adding rows.
+    """
+
+    task_name = models.CharField(max_length=200)
+    # The task name plus a hash of its arguments (see
+    # acorn.monitoring.task_failures.task_subject).
+    subject_key = models.CharField(max_length=250)
+    status = models.CharField(
+        max_length=10, choices=TaskFailureStatus.choices, default=TaskFailureStatus.OPEN
+    )
+    failure_count = models.PositiveIntegerField(default=1)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    last_task_id = models.CharField(max_length=100, blank=True)
+    last_error_type = models.CharField(max_length=200, blank=True)
+    last_error_message = models.CharField(max_length=1000, blank=True)
+    # The tenant id the task named, when it could not be entered (deleted
+    # or inactive tenant); a plain number, not a foreign key.
+    tenant_ref = models.BigIntegerField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_failed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_key"],
+                condition=models.Q(status="open"),
+                name="platform_task_failure_one_open",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task_name} x{self.failure_count}"

@@ -14,6 +14,7 @@ from acorn.models import Role
 
 OVERVIEW_SELECTORS = [
     "channels.selectors.overview_cards",
+    "channels.selectors.api_health.overview_cards",
     "inventory.selectors.overview_cards",
     "invoicing.selectors.overview_cards",
     "reconciliation.selectors.overview_cards",

@@ -69,3 +69,28 @@ def periodic_tasks():
         "acorn.tasks.for_each_tenant",
         {"args": ("inventory.purchase_plan_refresh",)},
     )
+    # Every minute: the heartbeat task; /health/ready reports beat (and
+    # the default queue's workers) stale when it has not run for 3 minutes.
+    yield (
+        "acorn-monitoring-heartbeat",
+        crontab(minute="*"),
+        "acorn.monitoring_heartbeat",
+        {},
+    )
+    # Every 5 minutes: per account, open (or close) the work-queue alert
+    # on the Amazon API's success rate and 429 share of the last window.
+    yield (
+        "channels-api-health-check",
+        crontab(minute="*/5"),
+        "acorn.tasks.for_each_tenant",
+        {"args": ("channels.api_health_check",)},
+    )
+    # Daily at 03:30 UTC (after the 02:00 purchase plan, before Europe's
+    # working day): archive and delete operational history older than each
+    # tenant's retention (API call log, sync runs, PO events).
+    yield (
+        "channels-data-archive",
+        crontab(minute=30, hour=3),
+        "acorn.tasks.for_each_tenant",
+        {"args": ("channels.data_archive",)},
+    )

@@ -530,3 +530,75 @@ def invitation_accept(*, tenant: Tenant, token: str, user=None, password: str = 
         invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
     membership_set(tenant=tenant, user=user, role=invitation.role, actor=user)
     return user
+# --- Failed platform tasks (acorn.monitoring.task_failures) ----------------
+
+
+def platform_task_failure_record(
+    *, task_name: str, subject_key: str, task_id: str, error_type: str, error_message: str,
+    tenant_ref: int | None = None,
+):
+    """Open the record of a failing platform task, or count one more failure.
+
+    One open row per subject (a partial unique constraint); a racing first
+    failure in another worker finds the winner's row and counts on it.
+    """
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from acorn.models import PlatformTaskFailure, TaskFailureStatus
+
+    now = timezone.now()
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                failure = (
+                    PlatformTaskFailure.objects.select_for_update()
+                    .filter(subject_key=subject_key[:250], status=TaskFailureStatus.OPEN)
+                    .first()
+                )
+                if failure is None:
+                    failure = PlatformTaskFailure(
+                        task_name=task_name[:200], subject_key=subject_key[:250],
+                        first_failed_at=now, failure_count=0,
+                    )
+                failure.failure_count += 1
+                failure.last_failed_at = now
+                failure.last_task_id = task_id[:100]
+                failure.last_error_type = error_type[:200]
+                failure.last_error_message = error_message[:1000]
+                failure.tenant_ref = tenant_ref
+                failure.save()
+                return failure
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not record the failure of {task_name}")
+
+
+@transaction.atomic
+def platform_task_failure_resolve(*, subject_key: str) -> int:
+    from django.utils import timezone
+
+    from acorn.models import PlatformTaskFailure, TaskFailureStatus
+
+    now = timezone.now()
+    return PlatformTaskFailure.objects.filter(
+        subject_key=subject_key[:250], status=TaskFailureStatus.OPEN
+    ).update(status=TaskFailureStatus.RESOLVED, resolved_at=now, updated_at=now)
+
+
+@transaction.atomic
+def tenant_retention_update(*, tenant: Tenant, data_retention_days: int, actor=None) -> Tenant:
+    """An admin sets how long operational history stays in the database."""
+    with tenant_scope(tenant):
+        before = {"data_retention_days": tenant.data_retention_days}
+        _tenant, changed = model_update(
+            instance=tenant, fields=["data_retention_days"],
+            data={"data_retention_days": data_retention_days},
+        )
+        if changed:
+            audit_record(
+                actor=actor, action=AuditAction.UPDATE, instance=tenant, before=before,
+                after={"data_retention_days": tenant.data_retention_days},
+                summary="Data retention changed",
+            )
+    return tenant

@@ -34,3 +34,18 @@ def for_each_tenant(task_name: str, **kwargs):
 
     for tenant_id in Tenant.objects.filter(is_active=True).values_list("id", flat=True):
         app.send_task(task_name, kwargs={"tenant_id": tenant_id, **kwargs})
+
+
+@shared_task(
+    name="acorn.monitoring_heartbeat",
+    ignore_result=True,
+    queue="default",
+    # One cache write; anything slower is itself a finding.
+    soft_time_limit=20,
+    time_limit=30,
+)
+def monitoring_heartbeat():
+    """Beat schedules this every minute; readiness reads when it last ran."""
+    from acorn.monitoring.heartbeats import BEAT_LAST_RUN_KEY, heartbeat_write
+
+    heartbeat_write(BEAT_LAST_RUN_KEY)

@@ -9,6 +9,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from acorn import apis, views
+from acorn.monitoring import health, metrics
 
 TENANT = "t/<slug:tenant_slug>/"
 # Redoc styles itself with styled-components, which inserts <style>
@@ -60,3 +61,12 @@ urlpatterns = [
 ]
 for app in DOMAIN_APPS:
     urlpatterns.append(path(TENANT, include(f"{app}.urls", namespace=app)))
+
+# Health probes and the Prometheus scrape (answered first by
+# acorn.monitoring.middleware.HealthCheckMiddleware; listed here so they
+# reverse and show in the route list).
+urlpatterns += [
+    path("health/live", health.live_view, name="health_live"),
+    path("health/ready", health.ready_view, name="health_ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
+]

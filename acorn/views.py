@@ -54,6 +54,7 @@ NAVIGATION = [
     (_("Members"), "member_list", Role.ADMIN),
     (_("API keys"), "api_key_list", Role.ADMIN),
     (_("Audit log"), "audit_log", Role.ADMIN),
+    (_("Data retention"), "channels:archive_list", Role.ADMIN),
 ]
 
 

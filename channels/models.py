@@ -182,6 +182,9 @@ class ApiCallLog(TenantModel):
     request_id = models.CharField(max_length=100, blank=True, db_index=True)
     duration_ms = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=1)
+    # Attempts Amazon answered 429 (retried inside the call): the 429 share
+    # of an account is sum(throttled_attempts) / sum(attempts).
+    throttled_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     error_code = models.CharField(max_length=100, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
 
@@ -672,6 +675,9 @@ class ExceptionKind(models.TextChoices):
     SECRET_EXPIRING = "secret_expiring", _("LWA client secret due for rotation")
     SYNC_FAILED = "sync_failed", _("Sync failed")
     SHORTAGE = "shortage", _("Amazon received less than shipped")
+    API_HEALTH = "api_health", _("Amazon API success rate or throttling out of bounds")
+    TASK_FAILED = "task_failed", _("Background task failed")
+    ARCHIVE_FAILED = "archive_failed", _("Data archive failed")
 
 
 class ExceptionStatus(models.TextChoices):
@@ -682,8 +688,11 @@ class ExceptionStatus(models.TextChoices):
 class ChannelException(TenantModel):
     """An item in the ops work queue. One open row per (kind, subject)."""
 
+    # Null for exceptions that concern no account (a failed background
+    # task of the tenant, e.g. the purchase plan refresh).
     account = models.ForeignKey(
-        AmazonVendorAccount, on_delete=models.CASCADE, related_name="exceptions"
+        AmazonVendorAccount, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="exceptions",
     )
     kind = models.CharField(max_length=30, choices=ExceptionKind.choices)
     status = models.CharField(
@@ -714,3 +723,59 @@ class ChannelException(TenantModel):
 
     def __str__(self):
         return f"{self.kind}: {self.subject_key}"
+
+
+# --- Data retention: archives of old rows ---------------------------------------
+
+
+class ArchiveDataset(models.TextChoices):
+    API_CALLS = "api_calls", _("Amazon API call log")
+    SYNC_RUNS = "sync_runs", _("Sync runs")
+    PURCHASE_ORDER_EVENTS = "purchase_order_events", _("Purchase order events")
+
+
+class ArchiveStatus(models.TextChoices):
+    EXPORTING = "exporting", _("Exporting")
+    DELETING = "deleting", _("Deleting archived rows")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed (will be retried)")
+
+
+class ArchiveRun(TenantModel):
+    """One export of a dataset's rows older than ``cutoff`` to a gzip JSON
+    Lines file, then their deletion in batches.
+
+    The file is complete (row count and SHA-256 of the stored file
+    recorded and re-read) before any row is deleted; the deletion removes
+    exactly the exported range (``created_at < cutoff`` and
+    ``id <= last_row_id``), so a crash at any point is resumed by running
+    the same record again.
+    """
+
+    dataset = models.CharField(max_length=30, choices=ArchiveDataset.choices)
+    cutoff = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ArchiveStatus.choices, default=ArchiveStatus.EXPORTING
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The highest row id in the export: the deletion never goes past it.
+    last_row_id = models.BigIntegerField(null=True, blank=True)
+    row_count = models.PositiveBigIntegerField(default=0)
+    deleted_count = models.PositiveBigIntegerField(default=0)
+    file_name = models.CharField(max_length=300, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "dataset", "cutoff"], name="archive_run_unique_cutoff"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.dataset} < {self.cutoff:%Y-%m-%d} {self.status}"

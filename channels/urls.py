@@ -9,6 +9,7 @@ from channels.apis import shipments as shipment_apis
 from channels.views import (
     accounts,
     acknowledgements,
+    archives,
     exceptions,
     gs1,
     kpis,
@@ -63,6 +64,10 @@ urlpatterns: list = [
     path("shipments/<int:shipment_id>/labels.pdf", shipments.ShipmentLabelsView.as_view(),
          name="shipment_labels"),
     path("vendor-kpis/", kpis.VendorKpiView.as_view(), name="vendor_kpis"),
+    # --- data retention
+    path("settings/data-retention/", archives.ArchiveListView.as_view(), name="archive_list"),
+    path("settings/data-retention/archives/<int:run_id>/download/",
+         archives.ArchiveDownloadView.as_view(), name="archive_download"),
 ]
 api_urlpatterns: list = [
     # --- first half
@@ -77,4 +82,6 @@ api_urlpatterns: list = [
     path("shipments/", shipment_apis.ShipmentListApi.as_view(), name="shipment_list"),
     path("submissions/", shipment_apis.SubmissionListApi.as_view(), name="submission_list"),
     path("vendor-kpis/", kpi_apis.VendorKpiApi.as_view(), name="vendor_kpis"),
+    # --- data retention
+    path("archives/", observability_apis.ArchiveRunListApi.as_view(), name="archive_list"),
 ]

@@ -42,6 +42,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /health/live, /health/ready and /metrics answer before host checks,
+    # the HTTPS redirect and sessions (reasons in acorn/monitoring/middleware.py).
+    "acorn.monitoring.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the app server, compressed and cached
     # forever under hashed names (whitenoise docs: right after security).
@@ -226,6 +229,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env("ACORN_STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Archives of old operational rows (gzip JSON Lines). Any Django storage
+    # backend works here (e.g. S3 through django-storages); the default is a
+    # folder under var/.
+    "archives": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env("ACORN_ARCHIVE_DIR", str(VAR_DIR / "archives"))},
+    },
     # Hashed, compressed copies that WhiteNoise serves with far-future
     # cache headers; needs `collectstatic` (the Dockerfile runs it).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -273,6 +283,27 @@ LOGGING = {
 
 from acorn.settings.celery import *  # noqa: E402,F403
 from acorn.settings.email import *  # noqa: E402,F403
+
+# --- Monitoring -------------------------------------------------------------
+# Bearer token Prometheus sends to /metrics; empty = the endpoint is off (404).
+ACORN_METRICS_TOKEN = env("ACORN_METRICS_TOKEN", "")
+# How often each worker writes its heartbeat; /health/ready calls a worker
+# stale after three intervals.
+ACORN_WORKER_HEARTBEAT_SECONDS = env_int("ACORN_WORKER_HEARTBEAT_SECONDS", 30)
+# Amazon API health per account over the last window (alerts on the work
+# queue, the account page and the home page). Platform settings, not
+# tenant ones: SP-API behaves the same for every tenant, and a tenant
+# switch could silence real trouble. No alert below the minimum number of
+# calls: two failures out of three calls is noise, not an outage.
+ACORN_API_HEALTH_WINDOW_MINUTES = env_int("ACORN_API_HEALTH_WINDOW_MINUTES", 60)
+ACORN_API_HEALTH_MIN_CALLS = env_int("ACORN_API_HEALTH_MIN_CALLS", 20)
+# Below 95 % of calls succeeding something is wrong beyond Amazon's usual
+# background of 5xx answers (which the client already retries).
+ACORN_API_HEALTH_MIN_SUCCESS_PERCENT = env_int("ACORN_API_HEALTH_MIN_SUCCESS_PERCENT", 95)
+# The token bucket paces calls to Amazon's usage plans, so 429s are rare;
+# more than 10 % of attempts throttled means the pacing is off or another
+# application spends the same quota.
+ACORN_API_HEALTH_MAX_THROTTLED_PERCENT = env_int("ACORN_API_HEALTH_MAX_THROTTLED_PERCENT", 10)
 
 # --- Sandboxes --------------------------------------------------------------
 # Callables that mount extra handlers (web-store sandboxes) on the sandbox

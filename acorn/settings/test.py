@@ -43,3 +43,12 @@ WHITENOISE_USE_FINDERS = True
 CACHES["default"]["KEY_PREFIX"] = f"acorn-test-{os.getpid()}"  # noqa: F405
 # Test sandboxes listen on random local ports.
 ACORN_SPAPI_ENDPOINT_ALLOWLIST = ["http://127.0.0.1:*", "http://localhost:*"]
+# Archive files of the tests go to a temporary folder of this run.
+import tempfile  # noqa: E402
+
+STORAGES["archives"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": os.path.join(tempfile.gettempdir(), f"acorn-test-archives-{os.getpid()}")
+    },
+}

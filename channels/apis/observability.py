@@ -5,8 +5,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from acorn.api import TenantListAPIView
-from channels.models import SyncKind, SyncStatus
+from channels.models import ArchiveDataset, ArchiveStatus, SyncKind, SyncStatus
 from channels.selectors.accounts import mapping_list
+from channels.selectors.archives import archive_run_list
 from channels.selectors.observability import api_call_list, sync_run_list
 
 
@@ -80,3 +81,29 @@ class SkuMappingListApi(TenantListAPIView):
 
     def scoped_queryset(self, filters):
         return mapping_list(tenant=self.tenant, filters=filters)
+
+
+class ArchiveRunListApi(TenantListAPIView):
+    """Data-retention archives: what was exported, with row count and
+    checksum (the files themselves are downloaded from the dashboard)."""
+
+    class FilterSerializer(serializers.Serializer):
+        dataset = serializers.ChoiceField(choices=ArchiveDataset.choices, required=False)
+        status = serializers.ChoiceField(choices=ArchiveStatus.choices, required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        dataset = serializers.CharField()
+        cutoff = serializers.DateTimeField()
+        status = serializers.CharField()
+        row_count = serializers.IntegerField()
+        deleted_count = serializers.IntegerField()
+        file_size = serializers.IntegerField()
+        sha256 = serializers.CharField()
+        started_at = serializers.DateTimeField()
+        finished_at = serializers.DateTimeField(allow_null=True)
+        error_message = serializers.CharField()
+        created_at = serializers.DateTimeField()
+
+    def scoped_queryset(self, filters):
+        return archive_run_list(tenant=self.tenant, filters=filters)

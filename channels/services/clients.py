@@ -127,6 +127,7 @@ def api_call_log_hook(*, account: AmazonVendorAccount):
             request_id=(call.request_id or "")[:100],
             duration_ms=max(0, int(round(call.duration_seconds * 1000))),
             attempts=max(1, call.attempts),
+            throttled_attempts=max(0, min(call.throttled_attempts, call.attempts)),
             error_code=(call.error_code or "")[:100],
         )
         # No full_clean: the row is built from the client's typed record and

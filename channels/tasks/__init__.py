@@ -8,6 +8,7 @@ new task module here.
 from channels.tasks import (  # noqa: F401
     accounts,
     acknowledgements,
+    monitoring,
     purchase_orders,
     reports,
     shipments,

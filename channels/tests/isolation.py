@@ -280,3 +280,53 @@ def _gs1_settings(tenant):
 
 
 PROBES["channels:gs1_settings"] = _gs1_settings
+# --- Data retention ------------------------------------------------------------
+
+
+def _archive_run(tenant):
+    """A completed archive run of ``tenant`` with a stored file.
+
+    The file is gzip at level 0 (stored blocks), so its marker line is
+    readable in the downloaded bytes; real archives are compressed.
+    """
+    import gzip
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from channels.models import ArchiveDataset, ArchiveRun, ArchiveStatus
+    from channels.services.archives import archive_storage
+
+    marker = f"archived-row-of-{tenant.slug}"
+    content = gzip.compress(f'{{"marker": "{marker}"}}\n'.encode(), compresslevel=0, mtime=0)
+    name = archive_storage().save(f"{tenant.slug}/probe/{marker}.jsonl.gz", ContentFile(content))
+    with tenant_scope(tenant):
+        run = ArchiveRun.objects.create(
+            tenant=tenant, dataset=ArchiveDataset.API_CALLS, status=ArchiveStatus.COMPLETED,
+            cutoff=timezone.now(), started_at=timezone.now(), finished_at=timezone.now(),
+            row_count=1, deleted_count=1, file_name=name, file_size=len(content),
+            sha256=hashlib.sha256(marker.encode()).hexdigest(),
+        )
+    return run, marker
+
+
+def _archive_list(tenant):
+    run, _marker = _archive_run(tenant)
+    return ProbeTarget(marker=run.sha256[:15])
+
+
+def _archive_download(tenant):
+    run, marker = _archive_run(tenant)
+    return ProbeTarget(marker=marker, kwargs={"run_id": run.pk})
+
+
+def _api_archive_list(tenant):
+    run, _marker = _archive_run(tenant)
+    return ProbeTarget(marker=f'"sha256":"{run.sha256}"')
+
+
+PROBES.update({
+    "channels:archive_list": _archive_list,
+    "channels:archive_download": _archive_download,
+    "api:channels:archive_list": _api_archive_list,
+})

@@ -20,3 +20,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 ACORN_SUBMISSION_RECONCILE_GRACE_SECONDS = env_float("ACORN_TEST_RECONCILE_GRACE_SECONDS", 3.0)
+# A test that reads what the worker writes to the cache (heartbeats,
+# failure markers) passes its own key prefix; test.py's default is per pid.
+if env("ACORN_TEST_CACHE_PREFIX", ""):
+    CACHES["default"]["KEY_PREFIX"] = env("ACORN_TEST_CACHE_PREFIX")  # noqa: F405

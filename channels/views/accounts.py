@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -22,6 +23,11 @@ from acorn.models import Role
 from acorn.views import TenantViewMixin
 from channels.models import SyncStatus
 from channels.selectors.accounts import account_get, account_list
+from channels.selectors.api_health import (
+    api_call_stats,
+    api_health_open_alerts,
+    api_health_window,
+)
 from channels.services.accounts import (
     account_create,
     account_destination_change,
@@ -105,10 +111,16 @@ class AccountEditView(AdminOnlyMixin, View):
         endpoint = account_endpoint_unchecked(
             environment=account.environment, region=account.region,
             endpoint_override=account.endpoint_override)
+        window = api_health_window()
         return render(request, "channels/account_form.html", {
             "form": form, "account": account, "ship_from_form": ship_from_form,
             "api_base_url": endpoint.api_base_url, "lwa_token_url": endpoint.lwa_token_url,
             "secret_due_on": account_secret_due_on(account=account),
+            # API health over the window, per operation (one query).
+            "api_stats": api_call_stats(tenant=self.tenant, account=account,
+                                        since=timezone.now() - window),
+            "api_alerts": api_health_open_alerts(tenant=self.tenant, account=account),
+            "api_window_minutes": int(window.total_seconds() // 60),
         })
 
     @sensitive_variables()
