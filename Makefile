@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make demo: install, start the embedded PostgreSQL (data in var/; none when
-## DATABASE_URL is set), migrate, seed a demo tenant, run web + worker + beat +
-## sandbox under honcho (scripts/demo.sh). Ctrl-C stops everything.
+## make demo: install, start the embedded PostgreSQL and Valkey (files in var/;
+## each skipped when DATABASE_URL / REDIS_URL is set), migrate, seed a demo
+## tenant, run web + worker + beat + sandbox under honcho (scripts/demo.sh).
+## Ctrl-C stops everything.
 demo: $(STAMP)
 	@bash scripts/demo.sh
 
@@ -47,7 +48,7 @@ messages: $(STAMP)
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
 	$(PY) manage.py compilemessages --ignore=.venv
 
-## Stop the embedded PostgreSQL and delete every demo file (var/).
+## Stop the embedded servers and delete every demo file (var/).
 clean-demo:
-	@test ! -x $(PY) || $(PY) manage.py demo_database stop
+	@test ! -x $(PY) || $(PY) manage.py demo_services stop
 	rm -rf var

