@@ -152,9 +152,10 @@ def test_a_stale_pid_file_whose_pid_is_another_process_does_not_block_a_restart(
         assert connection.execute("SELECT current_user").fetchone() == (APP_ROLE,)
 
 
-def _others_may_execute(path: Path) -> bool:
+def _others_may(path: Path, permission: int) -> bool:
+    """Others have ``permission`` on the file and may traverse to it."""
     path = path.resolve()
-    return bool(path.stat().st_mode & stat.S_IXOTH) and all(
+    return bool(path.stat().st_mode & permission) and all(
         parent.stat().st_mode & stat.S_IXOTH for parent in path.parents
     )
 
@@ -163,7 +164,7 @@ def _python_for_unprivileged_user() -> str | None:
     """This interpreter, or the system's of the same version, if others can run it."""
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     for candidate in (sys.executable, f"/usr/bin/{version}"):
-        if Path(candidate).exists() and _others_may_execute(Path(candidate)):
+        if Path(candidate).exists() and _others_may(Path(candidate), stat.S_IXOTH):
             return candidate
     return None
 
@@ -176,7 +177,7 @@ def test_a_normal_user_runs_the_server_as_itself(var_dir):
     import pwd
 
     python = _python_for_unprivileged_user()
-    if python is None or not _others_may_execute(REPO / "manage.py"):
+    if python is None or not _others_may(REPO / "manage.py", stat.S_IROTH):
         pytest.skip("no Python interpreter or checkout an unprivileged user can run")
     nobody = pwd.getpwnam("nobody")
     var_dir.parent.chmod(0o755)
