@@ -39,6 +39,7 @@ import shlex
 import shutil
 import stat
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -205,7 +206,7 @@ class EmbeddedPostgres:
                 "-l", str(self.log_file),
                 "-o", options,
                 "-w", "-t", str(START_TIMEOUT_SECONDS),
-            )  # fmt: skip
+            )
         except EmbeddedPostgresError as exc:
             log = f"--- {self.log_file} ---\n{self.log_tail()}"
             raise EmbeddedPostgresError(f"{exc}\n{log}") from exc
@@ -218,7 +219,7 @@ class EmbeddedPostgres:
         self._run(
             "pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast",
             "-w", "-t", str(START_TIMEOUT_SECONDS),
-        )  # fmt: skip
+        )
         return True
 
     def ensure_roles(self) -> None:
@@ -294,23 +295,17 @@ class EmbeddedPostgres:
         environment["LC_ALL"] = "C"
         # pg_ctl's output goes to a file: a pipe would stay open as long as
         # the server it starts (and with it, this call).
-        with open(os.devnull, "rb") as no_input, _scratch_file() as output:
+        with open(os.devnull, "rb") as no_input, tempfile.TemporaryFile() as output:
             completed = subprocess.run(  # noqa: S603 - fixed binary, no shell
                 command, stdin=no_input, stdout=output, stderr=subprocess.STDOUT,
                 env=environment, check=False, timeout=START_TIMEOUT_SECONDS * 2, **options,
-            )  # fmt: skip
+            )
             output.seek(0)
             text = output.read().decode(errors="replace")
         if completed.returncode != 0:
             raise EmbeddedPostgresError(
                 f"{program} failed (exit {completed.returncode}):\n{text.strip()}"
             )
-
-
-def _scratch_file():
-    import tempfile
-
-    return tempfile.TemporaryFile()
 
 
 def _ensure_server_os_user():
@@ -327,7 +322,7 @@ def _ensure_server_os_user():
             [useradd, "--system", "--user-group", "--no-create-home",
              "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SERVER_OS_USER],
             check=True, capture_output=True, text=True,
-        )  # fmt: skip
+        )
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", "") or str(exc)
         raise EmbeddedPostgresError(

@@ -62,7 +62,7 @@ def server_binary() -> Path:
     binary = (
         Path(next(iter(spec.submodule_search_locations)))
         / "_binaries" / f"{system}-{machine}" / "valkey-server"
-    )  # fmt: skip
+    )
     if not binary.is_file():
         raise EmbeddedValkeyError(f"No Valkey server binary for {system}-{machine} ({binary}).")
     return binary
@@ -136,11 +136,11 @@ class EmbeddedValkey:
             "--logfile", str(self.log_file),
             "--save", "",
             "--appendonly", "no",
-        ]  # fmt: skip
+        ]
         completed = subprocess.run(  # noqa: S603 - fixed binary, no shell
             command, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
             timeout=START_TIMEOUT_SECONDS, cwd=self.folder,
-        )  # fmt: skip
+        )
         if completed.returncode != 0:
             raise EmbeddedValkeyError(
                 f"valkey-server failed (exit {completed.returncode}): "
