@@ -7,10 +7,11 @@ buckets run on the same Redis code paths as production:
 
 - ``start``: ``valkey-server --daemonize yes`` listening on a Unix socket in
   its folder (mode 0700) and on no TCP port, so it collides with no other
-  server and only its OS user (and root) can connect. Nothing is persisted
-  (``save ""``, no AOF): queued messages and cached tokens are rebuilt by
-  beat and the LWA exchange after a restart. A stale socket or pid file is
-  replaced by the server itself.
+  server and only its OS user (and root) can connect. An append-only file
+  (fsync every second, no RDB snapshots) keeps queued Celery messages across
+  a restart, as a production Redis with AOF does: a task the worker hands
+  back on Ctrl-C (late ack, reject on worker loss) runs on the next start.
+  A stale socket or pid file is replaced by the server itself.
 - ``stop``: SIGTERM, the server's own clean shutdown.
 
 Valkey, unlike PostgreSQL, runs as root when started by root, so no system
@@ -135,7 +136,8 @@ class EmbeddedValkey:
             "--pidfile", str(self.pid_file),
             "--logfile", str(self.log_file),
             "--save", "",
-            "--appendonly", "no",
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
         ]
         completed = subprocess.run(  # noqa: S603 - fixed binary, no shell
             command, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,

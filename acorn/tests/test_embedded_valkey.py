@@ -34,6 +34,23 @@ with Connection(settings.CELERY_BROKER_URL) as broker:
     queue.close()
 """
 
+QUEUE_ONE = """
+from django.conf import settings
+from kombu import Connection
+
+with Connection(settings.CELERY_BROKER_URL) as broker:
+    broker.SimpleQueue("survivor-queue").put({"left": "queued"})
+"""
+TAKE_IT = """
+from django.conf import settings
+from kombu import Connection
+
+with Connection(settings.CELERY_BROKER_URL) as broker:
+    message = broker.SimpleQueue("survivor-queue").get(timeout=5)
+    message.ack()
+    print("after restart", message.payload["left"])
+"""
+
 
 def test_cache_limiter_and_broker_of_the_demo_run_on_the_embedded_valkey(var_dir):  # noqa: F811
     output = manage(var_dir, "demo_services", "start")
@@ -52,10 +69,13 @@ def test_cache_limiter_and_broker_of_the_demo_run_on_the_embedded_valkey(var_dir
     client.close()
 
     # Re-run: found running; after a stop, a pid file naming another
-    # process does not keep it from starting again.
+    # process does not keep it from starting again, and a message queued
+    # before the stop is still there (append-only file).
     assert "The embedded Valkey is already running" in manage(var_dir, "demo_services", "start")
+    manage(var_dir, "shell", "-c", QUEUE_ONE)
     manage(var_dir, "demo_services", "stop")
     assert valkey.running_pid() is None
     valkey.pid_file.write_text(f"{os.getpid()}\n")
     assert "Started the embedded Valkey" in manage(var_dir, "demo_services", "start")
     assert valkey.running_pid() not in (None, os.getpid())
+    assert "after restart queued" in manage(var_dir, "shell", "-c", TAKE_IT)
