@@ -22,12 +22,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-## make demo: install, migrate the embedded default, seed a demo tenant, run
-## web + worker + beat + sandbox under honcho. Ctrl-C stops everything.
+## make demo: install, start the embedded PostgreSQL and Valkey (files in var/;
+## each skipped when DATABASE_URL / REDIS_URL is set), migrate, seed a demo
+## tenant, run web + worker + beat + sandbox under honcho (scripts/demo.sh).
+## Ctrl-C stops everything.
 demo: $(STAMP)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo_setup
-	$(VENV)/bin/honcho -f Procfile.demo start
+	@bash scripts/demo.sh
 
 ## make test: the whole suite on PostgreSQL and Redis (local by default).
 test: $(STAMP)
@@ -60,5 +60,7 @@ messages: $(STAMP)
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
 	$(PY) manage.py compilemessages --ignore=.venv
 
+## Stop the embedded servers and delete every demo file (var/).
 clean-demo:
+	@test ! -x $(PY) || $(PY) manage.py demo_services stop
 	rm -rf var

@@ -24,11 +24,10 @@ def django_db_setup(
             db_cfg = setup_databases(
                 verbosity=0, interactive=False, keepdb=keepdb, serialized_aliases=set()
             )
-            if owner.vendor == "postgresql":
-                with owner.cursor() as cursor:
-                    # Tests flush tables between transactional tests; the
-                    # production app role never gets TRUNCATE (it ignores RLS).
-                    cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app_role}"')
+            with owner.cursor() as cursor:
+                # Tests flush tables between transactional tests; the
+                # production app role never gets TRUNCATE (it ignores RLS).
+                cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app_role}"')
             test_name = owner.settings_dict["NAME"]
         connection.settings_dict["NAME"] = test_name
     yield

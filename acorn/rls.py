@@ -98,8 +98,6 @@ def app_role_name() -> str | None:
 
 def rls_apply_after_migrate(sender, using="default", **kwargs):
     connection = connections[using]
-    if connection.vendor != "postgresql":
-        return
     # Only the last app's signal matters; running for each is idempotent
     # and cheap, but skip all but the acorn app to keep migrate quiet.
     if getattr(sender, "label", None) != "acorn":

@@ -196,8 +196,8 @@ class StockBalance(TenantModel):
     class Meta:
         ordering = ["product_id", "warehouse_id", "id"]
         constraints = [
-            # Two partial constraints rather than NULLS NOT DISTINCT so
-            # SQLite (the embedded default) enforces the same rule.
+            # Two partial constraints: one balance per lot, and one per
+            # product and warehouse for stock without a lot (NULL lot).
             models.UniqueConstraint(
                 fields=["tenant", "product", "warehouse", "lot"],
                 condition=Q(lot__isnull=False), name="inv_balance_lot_unique",

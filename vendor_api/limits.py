@@ -5,13 +5,11 @@ token bucket (rate tokens/s up to burst). A fleet of workers must share one
 bucket or it overruns the quota and burns calls on 429s, so the bucket lives
 outside the process:
 
-- ``RedisTokenBucket``: production and tests. A small Lua script reads,
-  refills and spends the bucket atomically on Redis' own clock (``TIME``),
-  so hosts with drifting clocks agree. It reserves a slot and returns how
-  long to wait (a GCRA-style reservation), so waiting callers are spaced
-  out instead of polling in lockstep.
-- ``FileTokenBucket``: the embedded demo without Redis; the same algorithm
-  under an ``fcntl`` lock in a folder, so every process on one host shares it.
+``RedisTokenBucket`` (production, tests, and the demo on its embedded
+Valkey): a small Lua script reads, refills and spends the bucket atomically
+on Redis' own clock (``TIME``), so hosts with drifting clocks agree. It
+reserves a slot and returns how long to wait (a GCRA-style reservation), so
+waiting callers are spaced out instead of polling in lockstep.
 
 The bucket runs a little below Amazon's rate (``RATE_HEADROOM``) because
 requests reach Amazon with jitter; a bucket exactly at the limit turns
@@ -20,15 +18,8 @@ every early arrival into a 429.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import json
-import math
-import os
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 # 5 % below the published rate keeps 429s under 1 % in the 4-process test
@@ -144,70 +135,12 @@ class RedisTokenBucket:
         self.redis.delete(self.key_prefix + key)
 
 
-class FileTokenBucket:
-    """The same buckets in files under ``folder``, locked with ``fcntl``.
-
-    For the embedded demo (no REDIS_URL): shared by every process on one
-    host, not across hosts. Host clocks are the same on one host.
-    """
-
-    def __init__(self, *, folder: Path, headroom: float = RATE_HEADROOM):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.headroom = headroom
-
-    def _path(self, key: str) -> Path:
-        return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:40] + ".bucket")
-
-    def _update(self, key: str, change) -> object:
-        path = self._path(key)
-        with open(path, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                handle.seek(0)
-                text = handle.read()
-                state = json.loads(text) if text else {}
-                result, state = change(state)
-                handle.seek(0)
-                handle.truncate()
-                handle.write(json.dumps(state))
-                handle.flush()
-                os.fsync(handle.fileno())
-                return result
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def reserve(self, *, key: str, plan: UsagePlan, max_wait_seconds: float) -> float | None:
-        def change(state: dict):
-            now = time.time()
-            rate = plan.rate * self.headroom
-            if state.get("rate_cap") is not None:
-                rate = min(rate, state["rate_cap"])
-            tokens = state.get("tokens", plan.burst)
-            stamp = state.get("stamp", now)
-            tokens = min(plan.burst, tokens + max(0.0, now - stamp) * rate)
-            wait = 0.0 if tokens >= 1 else math.ceil((1 - tokens) / rate * 1000) / 1000
-            if wait > max_wait_seconds:
-                return None, state
-            state.update(tokens=tokens - 1, stamp=now)
-            return wait, state
-
-        return self._update(key, change)
-
-    def lower_rate(self, *, key: str, rate: float) -> None:
-        def change(state: dict):
-            state["rate_cap"] = rate * self.headroom
-            return None, state
-
-        self._update(key, change)
-
-
 def default_limiter():
-    """Redis when REDIS_URL is configured, else file buckets under VAR_DIR."""
+    """The buckets on the configured Redis (settings.REDIS_URL)."""
     from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
     redis_url = getattr(settings, "REDIS_URL", "")
-    if redis_url:
-        return RedisTokenBucket.from_url(redis_url)
-    var_dir = Path(getattr(settings, "VAR_DIR", Path.cwd() / "var"))
-    return FileTokenBucket(folder=var_dir / "rate-limits")
+    if not redis_url:
+        raise ImproperlyConfigured("SP-API rate limits need Redis: set REDIS_URL.")
+    return RedisTokenBucket.from_url(redis_url)

@@ -15,12 +15,12 @@ _ROLE_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
 def owner_connection(alias: str = "default"):
     """Run the block on ``alias`` connected as DATABASE_OWNER_URL's role.
 
-    Without an owner URL (SQLite, or one role for everything) the block
-    runs on the connection as it is.
+    Without an owner URL (one role for everything) the block runs on the
+    connection as it is.
     """
     connection = connections[alias]
     owner_url = getattr(settings, "DATABASE_OWNER_URL", "")
-    if connection.vendor != "postgresql" or not owner_url:
+    if not owner_url:
         yield connection
         return
     owner = dj_database_url.parse(owner_url)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from acorn.env import env, env_bool, env_float, env_int, env_list
@@ -88,60 +89,60 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-# DATABASE_URL is the application's connection: on PostgreSQL a role that is
-# not superuser, not table owner and has no BYPASSRLS, so row-level security
-# applies to it. DATABASE_OWNER_URL is the owner role that runs migrations.
-# With neither set the product runs on an embedded SQLite file.
-_SQLITE_URL = f"sqlite:///{VAR_DIR / 'acorn.sqlite3'}"
-DATABASE_URL = env("DATABASE_URL", _SQLITE_URL)
+# PostgreSQL only. DATABASE_URL is the application's connection: a role that
+# is not superuser, not table owner and has no BYPASSRLS, so row-level
+# security applies to it. DATABASE_OWNER_URL is the owner role that runs
+# migrations. Unset, local.py points both at the embedded server `make demo`
+# starts under VAR_DIR (acorn/db/embedded.py); production requires them.
+DATABASE_URL = env("DATABASE_URL", "")
 DATABASE_OWNER_URL = env("DATABASE_OWNER_URL", "")
+# True when the settings use the embedded server (set by local.py only).
+ACORN_EMBEDDED_POSTGRES = False
 _POSTGRES_ENGINE = "acorn.db.backends.postgresql"
 
 
 def database_from_url(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
-    if config["ENGINE"] == "django.db.backends.postgresql":
-        config["ENGINE"] = _POSTGRES_ENGINE
-        config["CONN_HEALTH_CHECKS"] = True
-    elif config["ENGINE"] == "django.db.backends.sqlite3":
-        # The demo's web, worker and beat share one file: WAL lets readers
-        # run beside a writer, IMMEDIATE transactions queue writers instead
-        # of failing with "database is locked".
-        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-        config["CONN_MAX_AGE"] = 0
-        config["OPTIONS"] = {
-            "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a PostgreSQL URL (postgres://...), not {config['ENGINE']}."
+        )
+    config["ENGINE"] = _POSTGRES_ENGINE
+    config["CONN_HEALTH_CHECKS"] = True
+    # Every request runs in one transaction: the tenant is set per
+    # transaction for row-level security, and on_commit hooks fire only
+    # after success.
+    config["ATOMIC_REQUESTS"] = True
     return config
 
 
-DATABASES = {"default": database_from_url(DATABASE_URL)}
+# No URL, no database: a settings module that forgets one fails on first use.
+DATABASES = {"default": database_from_url(DATABASE_URL)} if DATABASE_URL else {}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Every request runs in one transaction: the tenant is set per transaction
-# for row-level security, and on_commit hooks fire only after success.
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 # --- Cache and broker -----------------------------------------------------
+# Redis (or Valkey) only: the cache (LWA tokens, locks), the SP-API rate-limit
+# buckets (vendor_api/limits.py) and the Celery broker (celery.py) must be
+# shared by every process. Unset, local.py points them at the embedded Valkey
+# that `make demo` starts under VAR_DIR (acorn/db/embedded_valkey.py);
+# production requires REDIS_URL.
 REDIS_URL = env("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
+# True when the settings use the embedded Valkey (set by local.py only).
+ACORN_EMBEDDED_VALKEY = False
+
+
+def redis_cache(url: str) -> dict:
+    return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": url,
             "KEY_PREFIX": env("ACORN_CACHE_PREFIX", "acorn"),
         }
     }
-else:
-    # A file cache is shared by every process on the host (web, worker,
-    # beat), which is what the LWA token cache needs in the embedded demo.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+
+
+# No URL, no cache: Django's checks refuse to start without a default cache.
+CACHES = redis_cache(REDIS_URL) if REDIS_URL else {}
 
 # --- Auth -----------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

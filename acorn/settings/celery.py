@@ -1,38 +1,15 @@
-"""Celery: Redis when REDIS_URL is set, else kombu's filesystem transport.
-
-The filesystem transport needs no server, so ``make demo`` runs anywhere;
-it is single-host by nature, which the demo is.
-"""
+"""Celery on Redis (or Valkey): REDIS_URL, or the embedded Valkey (local.py)."""
 
 from acorn.env import env, env_int
 
-_REDIS_URL = env("REDIS_URL", "")
-_VAR_DIR = env("ACORN_VAR_DIR", "")
-
-if _REDIS_URL:
-    CELERY_BROKER_URL = _REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # A message unacknowledged this long is redelivered; it must exceed
-        # the longest hard time limit or running tasks would run twice.
-        "visibility_timeout": 3600,
-    }
-else:
-    from pathlib import Path
-
-    _folder = Path(_VAR_DIR or Path(__file__).resolve().parent.parent.parent / "var") / "broker"
-    # The transport expects its folders to exist; every process makes sure.
-    for _sub in ("out", "processed", "control"):
-        (_folder / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_folder / "out"),
-        "data_folder_out": str(_folder / "out"),
-        "processed_folder": str(_folder / "processed"),
-        "store_processed": False,
-        # Broadcast/control messages; kombu's default is ./control.
-        "control_folder": str(_folder / "control"),
-    }
-
+# Empty: no broker until local.py sets the embedded one; production
+# requires REDIS_URL.
+CELERY_BROKER_URL = env("REDIS_URL", "")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A message unacknowledged this long is redelivered; it must exceed
+    # the longest hard time limit or running tasks would run twice.
+    "visibility_timeout": 3600,
+}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,7 +1,31 @@
-"""The laptop / demo settings: the embedded defaults, debug on, plain HTTP."""
+"""The laptop / demo settings: the embedded servers, debug on, plain HTTP.
 
+Without DATABASE_URL the database is the embedded PostgreSQL server that
+`make demo` starts under VAR_DIR (acorn/db/embedded.py), with the same owner
+and application roles and row-level security as production. Without
+REDIS_URL the cache, rate-limit buckets and Celery broker use the embedded
+Valkey (acorn/db/embedded_valkey.py). A URL that is set is used as it is,
+and then nothing embedded starts for it.
+"""
+
+from acorn.db.embedded import EmbeddedPostgres
+from acorn.db.embedded_valkey import EmbeddedValkey
 from acorn.env import env, env_list
 from acorn.settings.base import *  # noqa: F403
+
+if not DATABASE_URL:  # noqa: F405
+    _postgres = EmbeddedPostgres(var_dir=VAR_DIR)  # noqa: F405
+    ACORN_EMBEDDED_POSTGRES = True
+    DATABASE_URL = _postgres.app_url
+    DATABASE_OWNER_URL = _postgres.owner_url
+    DATABASES = {"default": database_from_url(DATABASE_URL)}  # noqa: F405
+
+if not REDIS_URL:  # noqa: F405
+    _valkey = EmbeddedValkey(var_dir=VAR_DIR)  # noqa: F405
+    ACORN_EMBEDDED_VALKEY = True
+    REDIS_URL = _valkey.url()
+    CACHES = redis_cache(REDIS_URL)  # noqa: F405
+    CELERY_BROKER_URL = _valkey.broker_url()
 
 DEBUG = True
 SECRET_KEY = env("DJANGO_SECRET_KEY", "local-only-not-secret-acorn-demo-key-0123456789abcdef")

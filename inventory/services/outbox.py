@@ -81,9 +81,11 @@ def atp_change_claim(*, tenant, limit: int = CLAIM_BATCH) -> list[AtpClaim]:
     """
     now = timezone.now()
     token = uuid.uuid4().hex
-    queryset = AtpChange.objects.filter(tenant=tenant).exclude(claimed_at__gt=now - CLAIM_LEASE)
-    if connection.vendor == "postgresql":
-        queryset = queryset.select_for_update(skip_locked=True)
+    queryset = (
+        AtpChange.objects.filter(tenant=tenant)
+        .exclude(claimed_at__gt=now - CLAIM_LEASE)
+        .select_for_update(skip_locked=True)
+    )
     rows = list(
         queryset.order_by("changed_at", "id").values_list("id", "product_id", "version")[:limit]
     )

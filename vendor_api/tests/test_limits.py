@@ -73,13 +73,3 @@ def test_bucket_refuses_waits_beyond_the_budget(limiter):
     assert limiter.reserve(key="k", plan=plan, max_wait_seconds=1) is None
     wait = limiter.reserve(key="k", plan=plan, max_wait_seconds=120)
     assert 55 < wait <= 64
-
-
-def test_file_bucket_spaces_calls(tmp_path):
-    from vendor_api.limits import FileTokenBucket
-
-    bucket = FileTokenBucket(folder=tmp_path, headroom=1.0)
-    plan = UsagePlan(rate=10, burst=2)
-    waits = [bucket.reserve(key="op", plan=plan, max_wait_seconds=5) for _ in range(4)]
-    assert waits[:2] == [0.0, 0.0]
-    assert 0.05 < waits[2] <= 0.11
