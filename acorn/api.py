@@ -7,24 +7,39 @@ override ``scoped_queryset`` (never ``get_queryset``).
 
 from __future__ import annotations
 
+import datetime
+import logging
+
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import exceptions, permissions, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 from rest_framework_api_key.permissions import KeyParser
 
+from acorn.dependencies import (
+    DEPENDENCY_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    database_connections_reset,
+    dependency_message,
+    dependency_of,
+    dependency_reason,
+)
 from acorn.exceptions import ApplicationError
 from acorn.models import ApiScope, TenantAPIKey
 from acorn.tenancy import TenantRef, _current_tenant
 
+logger = logging.getLogger(__name__)
 _key_parser = KeyParser()
 INVALID_KEY_MESSAGE = "Invalid, revoked or expired API key."
 
@@ -85,6 +100,108 @@ class StableCursorPagination(CursorPagination):
     max_page_size = 1000
     ordering = ("-created_at", "-id")
 
+    def decode_cursor(self, request):
+        # DRF answers a cursor it cannot read with 404; it is bad input.
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: [str(self.invalid_cursor_message)]}
+            ) from None
+
+
+class IncrementalFilters(serializers.Serializer):
+    """Every list's incremental-load parameters (BI loaders)."""
+
+    updated_since = serializers.DateTimeField(
+        required=False,
+        help_text="Incremental load: rows updated at or after this instant, in ascending "
+        "(updated_at, id) order. Resume from the last row you stored by passing its "
+        "updated_at here and its id as after_id (or follow `next`).",
+    )
+    after_id = serializers.IntegerField(
+        required=False, min_value=0,
+        help_text="With updated_since: skip rows with updated_at equal to updated_since "
+        "and id up to this one (the last row a loader stored).",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("after_id") is not None and attrs.get("updated_since") is None:
+            raise serializers.ValidationError({"after_id": ["Give updated_since with after_id."]})
+        return attrs
+
+
+class UpdatedSincePagination:
+    """Keyset pages on ascending ``(updated_at, id)`` for incremental loads.
+
+    A row is shown only once its update is ``SETTLE_SECONDS`` old: a
+    transaction in flight stamps ``updated_at`` before it commits, and a
+    loader that had already moved past that instant would miss the row.
+    Each page's ``next`` link carries the last row's position, so a loader
+    resumes exactly there: nothing missed, nothing repeated (a row updated
+    again comes back with its new ``updated_at``, once per version).
+    """
+
+    SETTLE_SECONDS = 5
+    page_size = StableCursorPagination.page_size
+    max_page_size = StableCursorPagination.max_page_size
+
+    def paginate_queryset(self, queryset, request, *, updated_since, after_id):
+        self.request = request
+        try:
+            size = int(request.query_params.get("page_size", self.page_size))
+        except (TypeError, ValueError):
+            size = self.page_size
+        size = min(max(size, 1), self.max_page_size)
+        if after_id is None:
+            queryset = queryset.filter(updated_at__gte=updated_since)
+        else:
+            queryset = queryset.filter(
+                Q(updated_at__gt=updated_since) | Q(updated_at=updated_since, id__gt=after_id)
+            )
+        horizon = timezone.now() - datetime.timedelta(seconds=self.SETTLE_SECONDS)
+        queryset = queryset.filter(updated_at__lte=horizon).order_by("updated_at", "id")
+        self.page = list(queryset[: size + 1])
+        self.has_next = len(self.page) > size
+        self.page = self.page[:size]
+        return self.page
+
+    def next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        last = self.page[-1]
+        url = remove_query_param(self.request.build_absolute_uri(), "cursor")
+        stamp = last.updated_at.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+        url = replace_query_param(url, "updated_since", stamp)
+        return replace_query_param(url, "after_id", last.pk)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.next_link(), "previous": None, "results": data})
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField()
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of every non-2xx answer."""
+
+    error = ErrorDetailSerializer()
+
+
+ERROR_RESPONSES = {
+    "400": "Invalid parameters (`invalid`, with the field errors in details).",
+    "401": "Missing, unknown, revoked or expired API key.",
+    "403": "The key may not do this (read-only key, inactive tenant).",
+    "404": "No such object in this key's tenant.",
+    "429": "Too many requests for this key (details.retry_after_seconds).",
+    "503": "A dependency (database, Redis) is unreachable (`dependency_unavailable`); "
+    "retry after the Retry-After header.",
+}
+
 
 class TenantAPIView(APIView):
     """Base of every BI endpoint: enters the key's tenant, always leaves."""
@@ -99,6 +216,15 @@ class TenantAPIView(APIView):
         """Describe ``get`` in the OpenAPI schema from the nested serializers,
         so an endpoint documents itself without a decorator of its own."""
         super().__init_subclass__(**kwargs)
+        if cls.is_list_endpoint:
+            # Every list gets the incremental-load parameters (issue 8 §4).
+            own_filters = cls.__dict__.get("FilterSerializer")
+            if own_filters is None or not issubclass(own_filters, IncrementalFilters):
+                bases = (IncrementalFilters,) + ((own_filters,) if own_filters else ())
+                cls.FilterSerializer = type("FilterSerializer", bases, {
+                    "__module__": cls.__module__,
+                    "__qualname__": f"{cls.__name__}.FilterSerializer",
+                })
         output = cls.__dict__.get("OutputSerializer") or getattr(cls, "OutputSerializer", None)
         if output is None or not hasattr(cls, "get"):
             return
@@ -165,10 +291,17 @@ class TenantListAPIView(TenantAPIView):
 
     def get(self, request, *args, **kwargs):
         filters = self.filters(request)
+        updated_since = filters.pop("updated_since", None)
+        after_id = filters.pop("after_id", None)
         queryset = self.scoped_queryset(filters=filters)
-        paginator = self.pagination_class()
-        paginator.ordering = self.ordering
-        page = paginator.paginate_queryset(queryset, request, view=self)
+        if updated_since is not None:
+            paginator = UpdatedSincePagination()
+            page = paginator.paginate_queryset(queryset, request, updated_since=updated_since,
+                                               after_id=after_id)
+        else:
+            paginator = self.pagination_class()
+            paginator.ordering = self.ordering
+            page = paginator.paginate_queryset(queryset, request, view=self)
         data = self.OutputSerializer(page, many=True).data
         return paginator.get_paginated_response(data)
 
@@ -179,6 +312,19 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 def exception_handler(exc, context):
     """Turn every error into ``{"error": {code, message, details}}``."""
+    dependency = dependency_of(exc)
+    if dependency is not None:
+        logger.warning("API dependency outage: %s", dependency_reason(exc))
+        # Nothing half-done of this request may commit.
+        set_rollback()
+        database_connections_reset()
+        response = Response(
+            error_body(DEPENDENCY_UNAVAILABLE, dependency_message(exc),
+                       {"dependency": dependency, "retry_after_seconds": RETRY_AFTER_SECONDS}),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, ApplicationError):
         return Response(
             error_body("application_error", exc.message, exc.extra), status=exc.status_code

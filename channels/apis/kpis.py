@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -28,6 +29,35 @@ def _rate():
     return serializers.DecimalField(max_digits=6, decimal_places=4, allow_null=True)
 
 
+@extend_schema_serializer(component_name="VendorKpi")
+class VendorKpiOutputSerializer(serializers.Serializer):
+    account_id = serializers.IntegerField()
+    account_name = serializers.CharField()
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+    pos_due = serializers.IntegerField()
+    pos_acknowledged = serializers.IntegerField()
+    pos_acknowledged_on_time = serializers.IntegerField()
+    confirmation_rate = _rate()
+    on_time_acknowledgement_rate = _rate()
+    units_ordered = serializers.IntegerField()
+    units_accepted = serializers.IntegerField()
+    fill_rate = _rate()
+    units_shipped_reported = serializers.IntegerField()
+    units_received = serializers.IntegerField()
+    receipt_rate = _rate()
+    shipments = serializers.IntegerField()
+    asns_on_time = serializers.IntegerField()
+    asn_timeliness_rate = _rate()
+
+
+@extend_schema_serializer(component_name="VendorKpiResults")
+class VendorKpiResultsSerializer(serializers.Serializer):
+    """The answer: one row per account (and per period with granularity)."""
+
+    results = VendorKpiOutputSerializer(many=True)
+
+
 class VendorKpiApi(TenantAPIView):
     class FilterSerializer(serializers.Serializer):
         start = serializers.DateTimeField(required=False)
@@ -38,27 +68,11 @@ class VendorKpiApi(TenantAPIView):
                                               required=False)
         account = serializers.IntegerField(required=False)
 
-    class OutputSerializer(serializers.Serializer):
-        account_id = serializers.IntegerField()
-        account_name = serializers.CharField()
-        period_start = serializers.DateTimeField()
-        period_end = serializers.DateTimeField()
-        pos_due = serializers.IntegerField()
-        pos_acknowledged = serializers.IntegerField()
-        pos_acknowledged_on_time = serializers.IntegerField()
-        confirmation_rate = _rate()
-        on_time_acknowledgement_rate = _rate()
-        units_ordered = serializers.IntegerField()
-        units_accepted = serializers.IntegerField()
-        fill_rate = _rate()
-        units_shipped_reported = serializers.IntegerField()
-        units_received = serializers.IntegerField()
-        receipt_rate = _rate()
-        shipments = serializers.IntegerField()
-        asns_on_time = serializers.IntegerField()
-        asn_timeliness_rate = _rate()
+    OutputSerializer = VendorKpiOutputSerializer
 
+    @extend_schema(parameters=[FilterSerializer], responses=VendorKpiResultsSerializer)
     def get(self, request):
+        """KPIs per account over a period (default: the last 30 days)."""
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
