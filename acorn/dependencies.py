@@ -127,3 +127,30 @@ def outage_response(request, exception):
         response = HttpResponse(body, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def enqueue_after_commit(send, *, on_unavailable) -> None:
+    """Run ``send`` (a Celery ``apply_async``/``delay`` call) after the
+    current transaction commits; when the broker is unreachable, call
+    ``on_unavailable(error)`` instead of raising out of the commit (which
+    would answer 500 for work that is already saved).
+
+    The caller's record must be retryable without the message (a periodic
+    task picks it up), so a lost message delays the work and loses nothing.
+    """
+    from django.db import transaction
+
+    def run() -> None:
+        try:
+            send()
+        except BROKER_ERRORS + REDIS_ERRORS as error:
+            logger.warning("Task queue unreachable, left for the periodic pick-up: %s",
+                           dependency_reason(error))
+            try:
+                on_unavailable(error)
+            except DEPENDENCY_ERRORS as second:
+                database_connections_reset()
+                logger.warning("The outage could not be recorded either: %s",
+                               dependency_reason(second))
+
+    transaction.on_commit(run)

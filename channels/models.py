@@ -668,6 +668,7 @@ class ExceptionKind(models.TextChoices):
     SECRET_EXPIRING = "secret_expiring", _("LWA client secret expires soon")
     SYNC_FAILED = "sync_failed", _("Sync failed")
     SHORTAGE = "shortage", _("Amazon received less than shipped")
+    DEPENDENCY_UNAVAILABLE = "dependency_unavailable", _("A service ACORN needs was unreachable")
 
 
 class ExceptionStatus(models.TextChoices):

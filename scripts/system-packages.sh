@@ -2,13 +2,15 @@
 # System packages ACORN needs. `system-packages.sh` installs what the product
 # needs at run time; `system-packages.sh test` adds what the tests need (a
 # browser for the end-to-end tests: Debian's chromium, driven by Playwright
-# through its executable path; Playwright never downloads a browser here).
+# through its executable path; Playwright never downloads a browser here;
+# a redis-server binary for the outage tests).
 # Installed when running as root on Debian/Ubuntu and missing; otherwise the
 # missing names are printed.
 set -euo pipefail
 packages=(gettext)
 if [ "${1:-}" = "test" ]; then
-  packages+=(chromium)
+  # redis-server: the outage battery starts and stops a private Redis.
+  packages+=(chromium redis-server)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -10,6 +10,7 @@ from channels.tasks import (  # noqa: F401
     acknowledgements,
     purchase_orders,
     reports,
+    runs,
     shipments,
     submissions,
 )
