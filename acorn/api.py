@@ -12,7 +12,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
@@ -99,6 +99,16 @@ class StableCursorPagination(CursorPagination):
     max_page_size = 1000
     ordering = ("-created_at", "-id")
 
+    def get_page_size(self, request):
+        return page_size_from(request, default=self.page_size, maximum=self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
     def decode_cursor(self, request):
         # DRF answers a cursor it cannot read with 404; it is bad input.
         try:
@@ -107,6 +117,19 @@ class StableCursorPagination(CursorPagination):
             raise exceptions.ValidationError(
                 {self.cursor_query_param: [str(self.invalid_cursor_message)]}
             ) from None
+
+
+def page_size_from(request, *, default: int, maximum: int) -> int:
+    """``page_size`` from the query: a whole number 1..maximum, else 400
+    (DRF's default silently ignores a bad value)."""
+    raw = request.query_params.get("page_size")
+    if raw is None:
+        return default
+    field = serializers.IntegerField(min_value=1, max_value=maximum)
+    try:
+        return field.run_validation(raw)
+    except serializers.ValidationError as error:
+        raise exceptions.ValidationError({"page_size": error.detail}) from None
 
 
 class IncrementalFilters(serializers.Serializer):
@@ -118,16 +141,21 @@ class IncrementalFilters(serializers.Serializer):
         "(updated_at, id) order. Resume from the last row you stored by passing its "
         "updated_at here and its id as after_id (or follow `next`).",
     )
+    def get_fields(self):
+        # A filter value is matched as sent: DRF would strip " \v" to "" and
+        # refuse it as blank although the schema allows it.
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.CharField):
+                field.trim_whitespace = False
+        return fields
+
     after_id = serializers.IntegerField(
         required=False, min_value=0,
         help_text="With updated_since: skip rows with updated_at equal to updated_since "
-        "and id up to this one (the last row a loader stored).",
+        "and id up to this one (the last row a loader stored). Ignored without "
+        "updated_since.",
     )
-
-    def validate(self, attrs):
-        if attrs.get("after_id") is not None and attrs.get("updated_since") is None:
-            raise serializers.ValidationError({"after_id": ["Give updated_since with after_id."]})
-        return attrs
 
 
 class UpdatedSincePagination:
@@ -147,11 +175,7 @@ class UpdatedSincePagination:
 
     def paginate_queryset(self, queryset, request, *, updated_since, after_id):
         self.request = request
-        try:
-            size = int(request.query_params.get("page_size", self.page_size))
-        except (TypeError, ValueError):
-            size = self.page_size
-        size = min(max(size, 1), self.max_page_size)
+        size = page_size_from(request, default=self.page_size, maximum=self.max_page_size)
         if after_id is None:
             queryset = queryset.filter(updated_at__gte=updated_since)
         else:
@@ -250,8 +274,34 @@ class TenantAPIView(APIView):
             responses=output(many=cls.is_list_endpoint), parameters=parameters or None
         )(get)
 
+    # Parameters that may be sent empty (an empty cursor is the first page).
+    empty_allowed_parameters = frozenset({"cursor"})
+
+    def declared_parameters(self) -> set[str]:
+        filters = getattr(self, "FilterSerializer", None)
+        names = set(filters().fields) if filters is not None else set()
+        if self.is_list_endpoint:
+            names.add("page_size")
+        return names
+
+    def empty_parameters_reject(self, request) -> None:
+        """``?status=`` is not "no filter" (DRF would read it so); the schema
+        says a value is required, so an empty one is a 400 like any other
+        invalid value. Leave the parameter out instead."""
+        empty = sorted(
+            name for name in self.declared_parameters() - self.empty_allowed_parameters
+            if name in request.query_params
+            and any(value == "" for value in request.query_params.getlist(name))
+        )
+        if empty:
+            raise exceptions.ValidationError(
+                {name: ["Leave the parameter out instead of sending it empty."]
+                 for name in empty}
+            )
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        self.empty_parameters_reject(request)
         api_key: TenantAPIKey = request.auth
         self.tenant = api_key.tenant
         self._tenant_token = _current_tenant.set(
@@ -291,7 +341,8 @@ class TenantListAPIView(TenantAPIView):
     def get(self, request, *args, **kwargs):
         filters = self.filters(request)
         updated_since = filters.pop("updated_since", None)
-        after_id = filters.pop("after_id", None)
+        after_id = filters.pop("after_id", None) if updated_since is not None else None
+        filters.pop("after_id", None)
         queryset = self.scoped_queryset(filters=filters)
         if updated_since is not None:
             paginator = UpdatedSincePagination()
@@ -307,6 +358,16 @@ class TenantListAPIView(TenantAPIView):
 
 def error_body(code: str, message: str, details=None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def not_found(request, exception=None):
+    """handler404: an unknown URL under /api/ answers the JSON error shape
+    (e.g. /api/v1/products/abc/, which no route matches), pages the 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
 
 
 def exception_handler(exc, context):

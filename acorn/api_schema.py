@@ -11,9 +11,23 @@ from drf_spectacular.utils import OpenApiResponse
 
 from acorn.api import ERROR_RESPONSES, ErrorSerializer
 
+# Text parameters may hold any character but NUL, which PostgreSQL cannot
+# store or compare (the API answers 400 for it).
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
 
 class TenantAPISchema(AutoSchema):
-    """Documents every answer an endpoint can give, errors included."""
+    """Documents every answer an endpoint can give, errors included, and
+    what text parameters accept."""
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if (parameter.get("in") == "query" and schema.get("type") == "string"
+                    and not ({"enum", "format", "pattern"} & set(schema))):
+                schema["pattern"] = NO_NUL_PATTERN
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

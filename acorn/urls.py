@@ -40,3 +40,6 @@ urlpatterns = [
 ]
 for app in DOMAIN_APPS:
     urlpatterns.append(path(TENANT, include(f"{app}.urls", namespace=app)))
+
+# Unknown URLs under /api/ answer the API's JSON error shape.
+handler404 = "acorn.api.not_found"
