@@ -151,3 +151,13 @@ class AuditEntry(TenantModel):
 
     def __str__(self):
         return f"{self.action} {self.object_type} {self.object_id}"
+
+    # The template walks these, not ``before.items``: a snapshot with a key
+    # named "items" would make the template read that key instead.
+    @property
+    def before_pairs(self) -> list[tuple[str, object]]:
+        return list((self.before or {}).items())
+
+    @property
+    def after_pairs(self) -> list[tuple[str, object]]:
+        return list((self.after or {}).items())
