@@ -14,6 +14,7 @@ import logging
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from django.db import connections
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError as BrokerOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -58,8 +59,8 @@ def dependency_message(error: BaseException) -> str:
     """A reader's sentence naming the dependency, without internals."""
     name = dependency_of(error)
     label = DEPENDENCY_LABELS.get(name, _("a service ACORN depends on"))
-    return str(_("%(dependency)s is unreachable right now; ACORN retries on its own. "
-                 "Try again in a minute.") % {"dependency": label})
+    return capfirst(str(_("%(dependency)s is unreachable right now; ACORN retries on its "
+                          "own. Try again in a minute.") % {"dependency": label}))
 
 
 def dependency_reason(error: BaseException) -> str:

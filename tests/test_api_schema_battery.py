@@ -97,7 +97,8 @@ def _schemathesis(live_server, api_key: str, report: Path, *, phases: str) -> di
         "--report", "json", "--report-json-path", str(report),
         "--no-color",
     ]
-    completed = subprocess.run(command, capture_output=True, text=True,
+    # Its cache folder goes next to the report, not into the repository.
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=report.parent,
                                timeout=BATTERY_BUDGET_SECONDS, check=False)
     output = completed.stdout + completed.stderr
     report.with_suffix(".txt").write_text(output)

@@ -377,3 +377,19 @@ def test_the_sweeper_is_scheduled():
     from acorn.celery_app import app
 
     assert "channels.sync_runs_sweep" in app.tasks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dashboard_page_on_a_dead_connection_answers_a_readable_503(tenant, member_client):
+    """A page whose database connection died answers a plain 503 page in
+    the reader's language (was Django's 500), and the next one works."""
+    client = member_client(tenant, "viewer")
+    home = reverse("tenant_home", kwargs={"tenant_slug": tenant.slug})
+    assert client.get(home).status_code == 200
+    assert database_backends_terminate() >= 1
+    response = client.get(home, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    page = response.content.decode()
+    assert "数据库" in page and "暂时不可用" in page
+    assert client.get(home).status_code == 200
