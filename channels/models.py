@@ -190,6 +190,9 @@ class ApiCallLog(TenantModel):
             models.Index(
                 fields=["tenant", "operation", "-created_at"], name="api_call_operation_recent"
             ),
+            # BI incremental loads (updated_since); rows are never updated,
+            # so the index costs no HOT updates.
+            models.Index(fields=["tenant", "updated_at", "id"], name="api_call_incremental"),
         ]
 
     def __str__(self):
