@@ -393,3 +393,57 @@ def test_a_dashboard_page_on_a_dead_connection_answers_a_readable_503(tenant, me
     page = response.content.decode()
     assert "数据库" in page and "暂时不可用" in page
     assert client.get(home).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_sync_leaves_a_run_the_sweeper_fails(
+    live, live_account, sandbox, fast_retries, redis_server
+):
+    """A real worker is SIGKILLed while its PO sync waits on Amazon: the run
+    stays RUNNING (nothing in the process can record anything); the sweep
+    past the task's hard limit fails it with the reason and opens
+    SYNC_FAILED; the next sync writes every PO once."""
+    import os
+    import uuid
+
+    from celery import Celery
+    from django.db import connection
+
+    from channels.tests.test_worker_sigkill import _kill, _start_worker, _wait
+
+    sandbox.state.generate(vendor_code="DEMO1", count=5, days=2)
+    _map_catalog(live, live_account, sandbox)
+    sandbox.control("POST", "/_sandbox/faults", {"faults": [
+        {"operation": "getPurchaseOrders", "kind": "hang", "seconds": 30, "count": 1}]})
+    settings_dict = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "channels.tests.worker_settings",
+        "ACORN_TEST_BROKER_URL": redis_server.url,
+        "REDIS_URL": redis_server.url,
+        "DATABASE_URL": f"postgres://{settings_dict['USER']}@{settings_dict['HOST']}:"
+                        f"{settings_dict['PORT']}/{settings_dict['NAME']}",
+    }
+    worker = _start_worker(f"h6-sweep-{uuid.uuid4().hex[:6]}", env)
+    try:
+        Celery(broker=redis_server.url).send_task(
+            "channels.purchase_orders_sync", queue="amazon",
+            kwargs={"tenant_id": live.pk, "account_id": live_account.pk})
+        _wait(lambda: sandbox.stats().get("calls:getPurchaseOrders"), 60, "the sync's call")
+        _kill(worker)
+    finally:
+        _kill(worker)
+    run = SyncRun.objects.get(kind=SyncKind.PURCHASE_ORDERS)
+    assert run.status == SyncStatus.RUNNING
+    assert sync_runs_sweep(tenant=live) == 0  # not yet past its limit
+    later = run.started_at + datetime.timedelta(seconds=660 + 61)
+    assert sync_runs_sweep(tenant=live, now=later) == 1
+    run.refresh_from_db()
+    assert run.status == SyncStatus.FAILED and run.error_code == "time_limit_exceeded"
+    assert _open_exceptions(ExceptionKind.SYNC_FAILED).count() == 1
+    sandbox.control("POST", "/_sandbox/faults", {"faults": []})
+    second = purchase_orders_sync(tenant=live, account=live_account, plan=False,
+                                  **fast_retries)
+    assert second.status == SyncStatus.SUCCEEDED, second.error_message
+    assert not _open_exceptions(ExceptionKind.SYNC_FAILED).exists()
+    _no_duplicates(sandbox)
