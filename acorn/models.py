@@ -176,6 +176,16 @@ class AuditEntry(TenantModel):
     def __str__(self):
         return f"{self.action} {self.object_type} {self.object_id}"
 
+    # The template walks these, not ``before.items``: a snapshot with a key
+    # named "items" would make the template read that key instead.
+    @property
+    def before_pairs(self) -> list[tuple[str, object]]:
+        return list((self.before or {}).items())
+
+    @property
+    def after_pairs(self) -> list[tuple[str, object]]:
+        return list((self.after or {}).items())
+
 
 class Invitation(TenantModel):
     """An e-mailed offer to join a tenant with a role.
@@ -207,6 +217,8 @@ class Invitation(TenantModel):
 
     def is_open(self, now) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
 class TaskFailureStatus(models.TextChoices):
     OPEN = "open", _("Open")
     RESOLVED = "resolved", _("Resolved")

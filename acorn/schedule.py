@@ -48,6 +48,15 @@ def periodic_tasks():
         "acorn.tasks.for_each_tenant",
         {"args": ("channels.submissions_poll",)},
     )
+    # Every 5 minutes: sync runs still RUNNING past their task's hard time
+    # limit (the worker was killed) become FAILED with the reason and open
+    # a SYNC_FAILED exception on the work queue.
+    yield (
+        "channels-sync-runs-sweep",
+        crontab(minute="*/5"),
+        "acorn.tasks.for_each_tenant",
+        {"args": ("channels.sync_runs_sweep",)},
+    )
     # Every 15 minutes: raise ACK_DEADLINE for POs due within 4 hours.
     yield (
         "channels-acknowledgement-deadlines",

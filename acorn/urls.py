@@ -70,3 +70,5 @@ urlpatterns += [
     path("health/ready", health.ready_view, name="health_ready"),
     path("metrics", metrics.metrics_view, name="metrics"),
 ]
+# Unknown URLs under /api/ answer the API's JSON error shape.
+handler404 = "acorn.api.not_found"

@@ -197,6 +197,9 @@ class ApiCallLog(TenantModel):
             models.Index(
                 fields=["tenant", "operation", "-created_at"], name="api_call_operation_recent"
             ),
+            # BI incremental loads (updated_since); rows are never updated,
+            # so the index costs no HOT updates.
+            models.Index(fields=["tenant", "updated_at", "id"], name="api_call_incremental"),
         ]
 
     def __str__(self):
@@ -678,6 +681,7 @@ class ExceptionKind(models.TextChoices):
     API_HEALTH = "api_health", _("Amazon API success rate or throttling out of bounds")
     TASK_FAILED = "task_failed", _("Background task failed")
     ARCHIVE_FAILED = "archive_failed", _("Data archive failed")
+    DEPENDENCY_UNAVAILABLE = "dependency_unavailable", _("A service ACORN needs was unreachable")
 
 
 class ExceptionStatus(models.TextChoices):

@@ -67,6 +67,8 @@ class StockListApi(TenantListAPIView):
         state = serializers.ChoiceField(choices=["in", "out", "held"], required=False)
 
     class OutputSerializer(serializers.Serializer):
+        # The stock row's own id: incremental loads resume from (updated_at, id).
+        id = serializers.IntegerField()
         product_id = serializers.IntegerField()
         sku = serializers.CharField(source="product.sku")
         name = serializers.CharField(source="product.name")
@@ -107,6 +109,7 @@ class MovementListApi(TenantListAPIView):
         reason = serializers.CharField()
         actor = serializers.CharField(source="actor_label")
         created_at = serializers.DateTimeField()
+        updated_at = serializers.DateTimeField()
 
     def scoped_queryset(self, filters):
         return selectors.movement_list(tenant=self.tenant, filters=filters)

@@ -177,6 +177,8 @@ class StockMovement(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "product", "-created_at"], name="inv_mov_product"),
             models.Index(fields=["tenant", "source_type", "source_ref"], name="inv_mov_source"),
+            # BI incremental loads (updated_since); the ledger is append-only.
+            models.Index(fields=["tenant", "updated_at", "id"], name="inv_mov_incremental"),
         ]
 
     def __str__(self):

@@ -3,14 +3,15 @@
 # needs at run time; `system-packages.sh test` adds what the tests need (a
 # browser for the end-to-end tests: Debian's chromium, driven by Playwright
 # through its executable path; Playwright never downloads a browser here;
-# and docker-compose, whose `config` validates docker-compose.yml without a
-# Docker engine).
+# docker-compose, whose `config` validates docker-compose.yml without a
+# Docker engine), and a redis-server binary for the outage tests.
 # Installed when running as root on Debian/Ubuntu and missing; otherwise the
 # missing names are printed.
 set -euo pipefail
 packages=(gettext)
 if [ "${1:-}" = "test" ]; then
-  packages+=(chromium docker-compose)
+  # redis-server: the outage battery starts and stops a private Redis.
+  packages+=(chromium docker-compose redis-server)
 fi
 missing=()
 for package in "${packages[@]}"; do

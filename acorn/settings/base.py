@@ -63,6 +63,9 @@ MIDDLEWARE = [
     "acorn.middleware.RlsUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Outages of Redis, the broker or PostgreSQL answer 503 (JSON under
+    # /api/, a readable page elsewhere) instead of a bare 500.
+    "acorn.dependencies.DependencyOutageMiddleware",
     # Lockout must see every authentication attempt; it stays last (axes docs).
     "axes.middleware.AxesMiddleware",
 ]
@@ -252,7 +255,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "acorn.api.StableCursorPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "acorn.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "acorn.api_schema.TenantAPISchema",
     "DEFAULT_THROTTLE_RATES": {"api_key": env("ACORN_API_KEY_RATE", "1200/minute")},
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,

@@ -31,6 +31,7 @@ class SyncRunListApi(TenantListAPIView):
         error_message = serializers.CharField()
         request_id = serializers.CharField()
         created_at = serializers.DateTimeField()
+        updated_at = serializers.DateTimeField()
 
     def scoped_queryset(self, filters):
         return sync_run_list(tenant=self.tenant, filters=filters)
@@ -57,6 +58,7 @@ class ApiCallListApi(TenantListAPIView):
         attempts = serializers.IntegerField()
         error_code = serializers.CharField()
         created_at = serializers.DateTimeField()
+        updated_at = serializers.DateTimeField()
 
     def scoped_queryset(self, filters):
         return api_call_list(tenant=self.tenant, filters=filters)

@@ -25,7 +25,7 @@ class PurchaseOrderLineOutputSerializer(serializers.Serializer):
     item_sequence_number = serializers.CharField()
     asin = serializers.CharField()
     vendor_product_id = serializers.CharField()
-    product_sku = serializers.CharField(source="product.sku", default=None)
+    product_sku = serializers.CharField(source="product.sku", default=None, allow_null=True)
     ordered_quantity = serializers.IntegerField()
     order_unit = serializers.CharField()
     units_per_order_unit = serializers.IntegerField()

@@ -15,7 +15,8 @@ class ShipmentItemOutputSerializer(serializers.Serializer):
     purchase_order_number = serializers.CharField(source="po_line.purchase_order.number")
     po_item_sequence_number = serializers.CharField(source="po_line.item_sequence_number")
     asin = serializers.CharField(source="po_line.asin")
-    product_sku = serializers.CharField(source="po_line.product.sku", default=None)
+    product_sku = serializers.CharField(source="po_line.product.sku", default=None,
+                                        allow_null=True)
     quantity = serializers.IntegerField()
     lot_number = serializers.CharField()
     expiry_date = serializers.DateField(allow_null=True)
@@ -30,7 +31,7 @@ class CartonContentOutputSerializer(serializers.Serializer):
 class CartonOutputSerializer(serializers.Serializer):
     sequence_number = serializers.IntegerField()
     sscc = serializers.CharField()
-    pallet_sscc = serializers.CharField(source="pallet.sscc", default=None)
+    pallet_sscc = serializers.CharField(source="pallet.sscc", default=None, allow_null=True)
     weight_kg = serializers.DecimalField(max_digits=10, decimal_places=3, allow_null=True)
     tracking_number = serializers.CharField()
     contents = CartonContentOutputSerializer(many=True, source="contents.all")

@@ -113,6 +113,21 @@ def kpi_periods(
     return periods
 
 
+def kpi_periods_window(
+    *, start: datetime.date, end: datetime.date, granularity: str, limit: int = MAX_PERIODS
+) -> tuple[datetime.date, datetime.date | None]:
+    """Where the first ``limit`` periods from ``start`` end (at most
+    ``end``), and the first day of the next window (None when [start, end)
+    fits), so a long range is read window by window instead of refused."""
+    granularity = KpiGranularity(granularity)
+    day = _period_start(start, granularity)
+    for _ in range(limit):
+        if day >= end:
+            return end, None
+        day = _next_start(day, granularity)
+    return (day, day) if day < end else (end, None)
+
+
 @dataclass
 class VendorKpis:
     account_id: int

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from acorn.dependencies import DEPENDENCY_ERRORS, dependency_message, dependency_of
 from acorn.exceptions import ApplicationError, NotFoundError
 from acorn.models import AuditAction
 from acorn.services import audit_record, audit_snapshot, model_update
@@ -343,6 +344,13 @@ def account_test_connection(*, tenant, account: AmazonVendorAccount, actor=None,
     except SpApiError as error:
         ok, detail = False, f"{error.error_code}: {error.message}"
         request_id = error.request_id or ""
+        run = sync_run_fail(tenant=tenant, run=run, error=error)
+    except DEPENDENCY_ERRORS as error:
+        # Redis (token cache, rate limiter) or the database is down: the
+        # test fails visibly instead of a 500 that keeps no record.
+        if dependency_of(error) == "database":
+            raise
+        ok, detail = False, dependency_message(error)
         run = sync_run_fail(tenant=tenant, run=run, error=error)
     else:
         ok = True

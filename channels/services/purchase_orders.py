@@ -31,6 +31,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from acorn.dependencies import (
+    DATABASE_ERRORS,
+    DEPENDENCY_UNAVAILABLE,
+    database_connections_reset,
+    dependency_of,
+)
 from channels.models import (
     AccountStatus,
     AckStatus,
@@ -57,7 +63,12 @@ from channels.services.purchase_order_pages import (  # noqa: F401 - content_has
     purchase_order_page_write,
     raw_pages,
 )
-from channels.services.runs import sync_run_fail, sync_run_finish, sync_run_start
+from channels.services.runs import (
+    sync_run_fail,
+    sync_run_fail_after_error,
+    sync_run_finish,
+    sync_run_start,
+)
 from vendor_api.errors import ReauthorizationRequired, SpApiError
 from vendor_api.operations.orders import MAX_PAGE_SIZE, RawPurchaseOrderPage, split_windows
 
@@ -128,6 +139,30 @@ def _sync_failed(*, tenant, account, run, error, kind: str, counts) -> None:
     )
 
 
+def _sync_crashed(*, tenant, account, run, error, kind: str, counts):
+    """Any other error: the run ends FAILED with the reason and the work
+    queue shows it. An outage (Redis, broker, PostgreSQL) returns the run:
+    the next beat tick retries (``accounts_due_for_sync``). Anything else is
+    a defect and is raised on, so the worker logs its traceback."""
+    if not sync_run_fail_after_error(tenant=tenant, run=run, error=error, counts=dict(counts)):
+        return run  # the database is still down: the sweeper fails the run later
+    try:
+        channel_exception_open(
+            tenant=tenant, account=account, kind=ExceptionKind.SYNC_FAILED,
+            subject_key=f"account:{account.pk}:{kind}",
+            message=f"{SyncKind(kind).label} sync of {account.name} failed: "
+            f"{run.error_code} {run.error_message}"[:500],
+            detail={"run": run.pk, "error_code": run.error_code},
+        )
+    except DATABASE_ERRORS:
+        database_connections_reset()
+    if dependency_of(error) is None:
+        raise error
+    logger.warning("%s sync of account %s stopped by an outage: %s", kind, account.pk,
+                   run.error_message)
+    return run
+
+
 def _sync_succeeded(*, tenant, account, kind: str) -> None:
     channel_exceptions_resolve(
         tenant=tenant, kind=ExceptionKind.SYNC_FAILED,
@@ -191,6 +226,9 @@ def purchase_orders_sync(
         _sync_failed(tenant=tenant, account=account, run=run, error=error,
                      kind=SyncKind.PURCHASE_ORDERS, counts=counts)
         return run
+    except Exception as error:
+        return _sync_crashed(tenant=tenant, account=account, run=run, error=error,
+                             kind=SyncKind.PURCHASE_ORDERS, counts=counts)
     AmazonVendorAccount.objects.filter(tenant=tenant, pk=account.pk).update(
         po_changed_high_water=before, updated_at=timezone.now()
     )
@@ -365,6 +403,9 @@ def purchase_order_statuses_sync(
         _sync_failed(tenant=tenant, account=account, run=run, error=error,
                      kind=SyncKind.PURCHASE_ORDER_STATUS, counts=counts)
         return run
+    except Exception as error:
+        return _sync_crashed(tenant=tenant, account=account, run=run, error=error,
+                             kind=SyncKind.PURCHASE_ORDER_STATUS, counts=counts)
     AmazonVendorAccount.objects.filter(tenant=tenant, pk=account.pk).update(
         po_status_high_water=before, updated_at=timezone.now()
     )
@@ -384,7 +425,10 @@ def accounts_due_for_sync(*, tenant, kind: str, now: datetime.datetime | None = 
     accounts = AmazonVendorAccount.objects.filter(
         tenant=tenant, status=AccountStatus.ACTIVE
     ).annotate(
-        last_run=Max("sync_runs__started_at", filter=Q(sync_runs__kind=kind))
+        # A run an outage stopped does not count: the account is due again
+        # on the next tick, so syncing resumes as soon as the dependency does.
+        last_run=Max("sync_runs__started_at", filter=Q(sync_runs__kind=kind) & ~Q(
+            sync_runs__error_code=DEPENDENCY_UNAVAILABLE))
     )
     for account in accounts:
         interval = datetime.timedelta(minutes=max(1, account.poll_interval_minutes))

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from acorn.dependencies import enqueue_after_commit
 from acorn.exceptions import ApplicationError, NotFoundError
 from acorn.models import AuditAction
 from acorn.services import audit_record
@@ -51,6 +52,7 @@ from channels.models import (
     SubmissionStatus,
 )
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
+from channels.services.outages import submission_enqueue_failed
 from vendor_api import conformance
 from vendor_api.errors import (
     InvalidInput,
@@ -157,22 +159,28 @@ def submission_payload_problems(*, document_type: str, payload: dict) -> list[st
 def _send_later(*, tenant_id: int, submission_id: int, countdown: float | None = None) -> None:
     from channels.tasks.submissions import submission_send_task
 
-    transaction.on_commit(
+    # A dead broker leaves the submission QUEUED with the reason shown and
+    # an exception open; submissions_poll sends it when the queue is back.
+    enqueue_after_commit(
         lambda: submission_send_task.apply_async(
             kwargs={"tenant_id": tenant_id, "submission_id": submission_id},
             countdown=countdown,
-        )
+        ),
+        on_unavailable=lambda error: submission_enqueue_failed(
+            tenant_id=tenant_id, submission_id=submission_id, error=error),
     )
 
 
 def _reconcile_later(*, tenant_id: int, submission_id: int, countdown: float) -> None:
     from channels.tasks.submissions import submission_reconcile_task
 
-    transaction.on_commit(
+    enqueue_after_commit(
         lambda: submission_reconcile_task.apply_async(
             kwargs={"tenant_id": tenant_id, "submission_id": submission_id},
             countdown=countdown,
-        )
+        ),
+        on_unavailable=lambda error: submission_enqueue_failed(
+            tenant_id=tenant_id, submission_id=submission_id, error=error),
     )
 
 

@@ -11,6 +11,7 @@ from channels.tasks import (  # noqa: F401
     monitoring,
     purchase_orders,
     reports,
+    runs,
     shipments,
     submissions,
 )
