@@ -2,13 +2,14 @@
 # System packages ACORN needs. `system-packages.sh` installs what the product
 # needs at run time; `system-packages.sh test` adds what the tests need (a
 # browser for the end-to-end tests: Debian's chromium, driven by Playwright
-# through its executable path; Playwright never downloads a browser here).
+# through its executable path; Playwright never downloads a browser here; and
+# PgBouncer, which the hold tests start in transaction pooling mode).
 # Installed when running as root on Debian/Ubuntu and missing; otherwise the
 # missing names are printed.
 set -euo pipefail
 packages=(gettext)
 if [ "${1:-}" = "test" ]; then
-  packages+=(chromium)
+  packages+=(chromium pgbouncer)
 fi
 missing=()
 for package in "${packages[@]}"; do
