@@ -29,6 +29,18 @@ MONEY_QUANTUM = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
 NOT_YET_ACKNOWLEDGED = frozenset({AckStatus.PENDING, AckStatus.BLOCKED, AckStatus.REVIEW})
 # The subject of a line's unmapped-line exception (mappings.py resolves it).
 UNMAPPED_SUBJECT = "po:{po}/line:{seq}"
+# The stored texts, looked up once (an enum's ``.value`` is a descriptor
+# call, and the decision runs per line of every new or changed PO).
+_CASES, _EACHES = OrderUnit.CASES.value, OrderUnit.EACHES.value
+_PENDING, _BLOCKED, _NOT_NEEDED = (AckStatus.PENDING.value, AckStatus.BLOCKED.value,
+                                   AckStatus.NOT_NEEDED.value)
+_NEW, _CLOSED = PurchaseOrderState.NEW.value, PurchaseOrderState.CLOSED.value
+_CREATED, _CHANGED, _STATE_CHANGED, _CANCELLED, _LINE_UNMAPPED = (
+    PurchaseOrderEventKind.CREATED.value, PurchaseOrderEventKind.CHANGED.value,
+    PurchaseOrderEventKind.STATE_CHANGED.value, PurchaseOrderEventKind.CANCELLED.value,
+    PurchaseOrderEventKind.LINE_UNMAPPED.value,
+)
+_NOT_YET_ACKNOWLEDGED = frozenset(status.value for status in NOT_YET_ACKNOWLEDGED)
 
 
 @dataclass
@@ -92,11 +104,10 @@ def _line_row(item, mappings: MappingIndex) -> dict:
     quantity = item.ordered_quantity
     if quantity is not None:
         ordered = quantity.amount
-        order_unit = (OrderUnit.CASES.value if quantity.unit_of_measure == UnitOfMeasure.CASES
-                      else OrderUnit.EACHES.value)
+        order_unit = _CASES if quantity.unit_of_measure == UnitOfMeasure.CASES else _EACHES
         unit_size = quantity.unit_size or 1
     else:
-        ordered, order_unit, unit_size = 0, OrderUnit.EACHES.value, 1
+        ordered, order_unit, unit_size = 0, _EACHES, 1
     asin = (item.amazon_product_identifier or "")[:10]
     vendor_product_id = (item.vendor_product_identifier or "")[:64]
     mapped = mappings.resolve(asin=asin, vendor_product_id=vendor_product_id)
@@ -134,15 +145,15 @@ def purchase_order_row(order: ApiPurchaseOrder, *, digest: str, lines: list[dict
             currency = currency or (item.net_cost.currency_code or "")
             if item.net_cost.amount is not None:
                 total += item.net_cost.amount * line["ordered"]
-    state = _text(order.state) or PurchaseOrderState.NEW.value
+    state = _text(order.state) or _NEW
     has_unmapped = any(_unmapped(line) for line in lines)
     all_cancelled = bool(lines) and all(line["ordered"] == 0 for line in lines)
     if has_unmapped:
-        ack_status = AckStatus.BLOCKED.value
-    elif all_cancelled or state == PurchaseOrderState.CLOSED:
-        ack_status = AckStatus.NOT_NEEDED.value
+        ack_status = _BLOCKED
+    elif all_cancelled or state == _CLOSED:
+        ack_status = _NOT_NEEDED
     else:
-        ack_status = AckStatus.PENDING.value
+        ack_status = _PENDING
     # Parties and import details are stored as Amazon sent them.
     details = order.raw.get("orderDetails") or {}
     ship_window, delivery_window = order.ship_window, order.delivery_window
@@ -214,13 +225,13 @@ def purchase_order_changes_decide(
             line["cancelled"] = cancelled
             if line["ordered"] == 0 and (before is None or before[0] > 0):
                 changes.events.append(_event(
-                    number=number, kind=PurchaseOrderEventKind.CANCELLED.value,
+                    number=number, kind=_CANCELLED,
                     key=f"cancelled:{seq}", at=event_at,
                     detail={"line": seq, "cancelled_quantity": cancelled},
                 ))
             if _unmapped(line):
                 changes.events.append(_event(
-                    number=number, kind=PurchaseOrderEventKind.LINE_UNMAPPED.value,
+                    number=number, kind=_LINE_UNMAPPED,
                     key=f"unmapped:{seq}", at=now, detail={"line": seq, "asin": line["asin"]},
                 ))
                 changes.exceptions.append({
@@ -236,35 +247,35 @@ def purchase_order_changes_decide(
         if row is None:
             counts["created"] += 1
             changes.events.append(_event(
-                number=number, kind=PurchaseOrderEventKind.CREATED.value, key="created",
+                number=number, kind=_CREATED, key="created",
                 at=po["ordered_at"], detail={"state": po["state"], "lines": len(lines)},
             ))
-            if po["ack_status"] == AckStatus.PENDING:
+            if po["ack_status"] == _PENDING:
                 changes.to_plan.append(number)
             continue
         counts["changed"] += 1
         amazon_changed = bool(changed_at) and changed_at != row.amazon_changed_at
         if amazon_changed:
             changes.events.append(_event(
-                number=number, kind=PurchaseOrderEventKind.CHANGED.value,
+                number=number, kind=_CHANGED,
                 key=f"changed:{_iso(changed_at)}", at=changed_at,
-                detail={"acknowledged": row.ack_status not in NOT_YET_ACKNOWLEDGED},
+                detail={"acknowledged": row.ack_status not in _NOT_YET_ACKNOWLEDGED},
             ))
         state = po["state"]
         if state != row.state:
             at = order.state_changed_date or now
             changes.events.append(_event(
-                number=number, kind=PurchaseOrderEventKind.STATE_CHANGED.value,
+                number=number, kind=_STATE_CHANGED,
                 key=f"state:{state}:{_iso(at)}", at=at,
                 detail={"from": row.state, "to": state},
             ))
         # Re-plan a changed PO while nothing was sent (the upsert keeps our
         # ack_status otherwise and flags changed_after_ack); after sending,
         # planning brings the holds in line with Amazon's new quantities.
-        if row.ack_status in NOT_YET_ACKNOWLEDGED and po["ack_status"] == AckStatus.PENDING:
+        acknowledged = row.ack_status not in _NOT_YET_ACKNOWLEDGED
+        if not acknowledged and po["ack_status"] == _PENDING:
             changes.to_plan.append(number)
-        elif row.ack_status not in NOT_YET_ACKNOWLEDGED and (amazon_changed
-                                                              or state != row.state):
+        elif acknowledged and (amazon_changed or state != row.state):
             changes.to_plan.append(number)
         # A change that mapped every line (or cancelled the unmapped ones)
         # closes the PO's unmapped-line exceptions.
