@@ -1,0 +1,20 @@
+"""po_sync_100k: po_sync at 100,000 POs x 10 lines over 180 days.
+
+A large vendor's six-month backfill: 10,000 pages at Amazon's 10 pages/s,
+so about 17 minutes of rate limit alone, plus the sandbox generating a
+million lines first. Run on demand (``make bench ONLY=po_sync_100k``);
+``make bench`` runs po_sync at 20,000. Reports the same figures as
+po_sync under the ``po_sync_100k`` prefix: the ratio to the rate-limit
+ideal and the worker's peak memory, which must not grow with the size.
+"""
+
+from __future__ import annotations
+
+from bench import po_sync
+
+PURCHASE_ORDERS = 100_000
+DAYS = 180.0
+
+
+def run(report) -> None:
+    po_sync.run(report, purchase_orders=PURCHASE_ORDERS, days=DAYS, name="po_sync_100k")
