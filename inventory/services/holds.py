@@ -56,7 +56,6 @@ from inventory.services.hold_allocation import (
 )
 from inventory.services.hold_placement import hold_placement_write
 from inventory.services.hold_requests import (
-    NO_LINES,  # noqa: F401 - re-exported with the other messages
     HoldLineRequest,
     hold_line_parse,
     hold_placement_lines_parse,
