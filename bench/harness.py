@@ -17,10 +17,6 @@ from pathlib import Path
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
 NOT_BENCHMARKS = {"harness", "__main__", "setup"}
-# Run only when named (``make bench ONLY=<name>``), with the reason.
-ON_DEMAND = {
-    "po_sync_100k": "100,000 POs: ~20 minutes of Amazon's rate limit alone",
-}
 
 
 @dataclass
@@ -58,10 +54,6 @@ def run(only: str | None = None) -> list[BenchResult]:
         if only not in names:
             raise SystemExit(f"No benchmark named {only!r}; known: {', '.join(names)}")
         names = [only]
-    else:
-        for name in sorted(ON_DEMAND):
-            print(f"== {name}: on demand only ({ON_DEMAND[name]})", flush=True)
-        names = [name for name in names if name not in ON_DEMAND]
     results: list[BenchResult] = []
 
     def report(**kwargs) -> BenchResult:

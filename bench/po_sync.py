@@ -16,7 +16,7 @@ measures the sync.
 
 The size is a parameter (``run(report, purchase_orders=..., days=...)``);
 ``bench/po_sync_100k.py`` runs 100,000 POs over 180 days (a large
-vendor's six-month backfill) on demand.
+vendor's six-month backfill).
 
 Reported (``po_sync`` is the name prefix):
 - po_sync_time_ratio: wall time of the first sync / (pages / RATE); goal <= 1.2
