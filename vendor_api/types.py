@@ -42,9 +42,15 @@ def parse_datetime(raw: str | None) -> datetime.datetime | None:
     """An aware UTC datetime; Amazon sometimes omits the offset, which means UTC."""
     if not raw:
         return None
-    value = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    try:
+        # Python 3.11 reads a trailing "Z" itself (UTC, the common case).
+        value = datetime.datetime.fromisoformat(raw)
+    except ValueError:
+        value = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is datetime.UTC:
+        return value
     if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
+        return value.replace(tzinfo=datetime.UTC)
     return value.astimezone(datetime.UTC)
 
 
