@@ -8,10 +8,11 @@ re-sync with changes). No database, no HTTP: this is the CPU a page costs
 the sync besides its SQL.
 
 Reported:
-- po_decide_per_second: POs decided per second; goal >= 5,000 (five times
-  the 1,000 POs/s that Amazon's default rate of 10 pages/s delivers, so
-  the decision never holds the sync back)
-- po_parse_per_second: POs hashed and parsed per second (same goal)
+- po_decide_per_second: POs decided per second; goal >= 2,000 (twice the
+  1,000 POs/s that Amazon's default rate of 10 pages/s delivers, so the
+  decision never holds the sync back)
+- po_parse_per_second: POs hashed and parsed per second (same goal; this
+  runs in the prefetch threads while they wait for the rate limit)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 
 PURCHASE_ORDERS = 20_000
 PAGE_SIZE = 100
-GOAL = 5_000.0
+GOAL = 2_000.0
 
 
 def run(report, *, purchase_orders: int = PURCHASE_ORDERS) -> None:
