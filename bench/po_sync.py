@@ -14,25 +14,41 @@ plan). The ratio is measured against the configured rate. Acknowledgement
 planning (the other half of channels) is not run (``plan=False``): this
 measures the sync.
 
-Reported:
+The size is a parameter (``run(report, purchase_orders=..., days=...)``);
+``bench/po_sync_100k.py`` runs 100,000 POs over 180 days (a large
+vendor's six-month backfill).
+
+Reported (``po_sync`` is the name prefix):
 - po_sync_time_ratio: wall time of the first sync / (pages / RATE); goal <= 1.2
 - po_sync_lines_per_second: lines upserted per second of the first sync
 - po_sync_resync_rows_written: rows inserted/updated/deleted in the PO,
   line, event and exception tables by a no-change re-sync of the same
   window (pg_stat_user_tables deltas); goal 0
+- po_sync_worker_peak_rss: the syncing process's peak resident memory
+  during the first sync, sampled every 50 ms, above its size before;
+  goal <= MEMORY_BUDGET_MB whatever the PO count (pages are streamed:
+  at most PREFETCH_DEPTH prepared pages wait, one per writer is written)
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 
 PURCHASE_ORDERS = 20_000
+DAYS = 6.9
 LINES_PER_PO = 10
+# Streamed pages: the fetchers' pages in flight, the prefetch queue and
+# the writers' pages are ~10 pages of ~2 MB of Python objects each; the
+# sync's own dedupe set grows by ~100 bytes per PO (10 MB at 100,000).
+MEMORY_BUDGET_MB = 200
 RATE = 10.0  # Amazon's default usage plan for getPurchaseOrders
 BURST = 10
 DATA_TABLES = ("channels_purchaseorder", "channels_purchaseorderline",
@@ -59,7 +75,7 @@ def _widen(orders, catalog) -> None:
 
 
 def _sandbox_serve(*, rate: float = RATE, burst: int = BURST,
-                   count: int = PURCHASE_ORDERS) -> None:
+                   count: int = PURCHASE_ORDERS, days: float = DAYS) -> None:
     """The sandbox process: generate the POs, serve, report, wait for stdin EOF.
 
     Writes one JSON line (base URL, credentials, catalog) to stdout once
@@ -78,7 +94,7 @@ def _sandbox_serve(*, rate: float = RATE, burst: int = BURST,
     state.scenario.rate_limits["getPurchaseOrders"] = UsagePlan(rate=rate, burst=burst)
     vendor = state.vendors[DEMO_VENDOR_CODE]
     started = time.monotonic()
-    orders = state.generate(vendor_code=DEMO_VENDOR_CODE, count=count, days=6.9)
+    orders = state.generate(vendor_code=DEMO_VENDOR_CODE, count=count, days=days)
     _widen(orders, vendor.catalog)
     # Amazon has its POs' JSON at hand: the sandbox builds (and encodes)
     # each once before listening, not while the sync is timed.
@@ -97,10 +113,10 @@ def _sandbox_serve(*, rate: float = RATE, burst: int = BURST,
     server.stop()
 
 
-def _sandbox_start() -> tuple[subprocess.Popen, dict]:
+def _sandbox_start(*, count: int, days: float) -> tuple[subprocess.Popen, dict]:
     process = subprocess.Popen(
         [sys.executable, "-c", "from bench.po_sync import _sandbox_serve; "
-         f"_sandbox_serve(rate={RATE!r}, burst={BURST!r}, count={PURCHASE_ORDERS!r})"],
+         f"_sandbox_serve(rate={RATE!r}, burst={BURST!r}, count={count!r}, days={days!r})"],
         cwd=str(Path(__file__).resolve().parent.parent), stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, text=True,
     )
@@ -139,7 +155,40 @@ def _writes(tables) -> int:
     return int(row[0])
 
 
-def run(report) -> None:
+class RssSampler:
+    """The process's resident set size, sampled in a thread: the peak
+    while running, in MB (Linux /proc)."""
+
+    def __init__(self, every: float = 0.05):
+        self.every = every
+        self.peak = self.now()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    @staticmethod
+    def now() -> float:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            self.peak = max(self.peak, self.now())
+
+    def __enter__(self) -> RssSampler:
+        self.before = self.now()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.peak = max(self.peak, self.now())
+
+
+def run(report, *, purchase_orders: int = PURCHASE_ORDERS, days: float = DAYS,
+        name: str = "po_sync", resync: bool = True) -> None:
+    """``resync``: also time a no-change re-sync of the whole window and
+    count the rows it writes (as long as the first sync again)."""
     from django.conf import settings
     from django.db import connection
 
@@ -161,7 +210,7 @@ def run(report) -> None:
     limiter = RedisTokenBucket.from_url(redis_url, key_prefix=key_prefix)
     plan = UsagePlan(rate=RATE, burst=BURST)
     suffix = uuid.uuid4().hex[:8]
-    process, sandbox = _sandbox_start()
+    process, sandbox = _sandbox_start(count=purchase_orders, days=days)
     try:
         tenant = tenant_create(slug=f"bench-sync-{suffix}", name="Bench sync")
         with tenant_scope(tenant):
@@ -170,7 +219,8 @@ def run(report) -> None:
                 environment=AccountEnvironment.LOCAL_SANDBOX,
                 endpoint_override=sandbox["base_url"], vendor_codes=[sandbox["vendor_code"]],
                 lwa_client_id=sandbox["client_id"], lwa_client_secret=sandbox["client_secret"],
-                lwa_refresh_token=sandbox["refresh_token"], initial_lookback_days=7,
+                lwa_refresh_token=sandbox["refresh_token"],
+                initial_lookback_days=math.ceil(days),
             )
             products = Product.objects.bulk_create([
                 Product(tenant=tenant, sku=f"B-{sku}", name=sku)
@@ -186,19 +236,28 @@ def run(report) -> None:
         options = {"limiter": limiter, "usage_plans": {"getPurchaseOrders": plan}}
 
         with tenant_scope(tenant, atomic=False):
-            started = time.monotonic()
-            first = purchase_orders_sync(tenant=tenant, account=account, plan=False, **options)
-            first_seconds = time.monotonic() - started
+            with RssSampler() as memory:
+                started, cpu_started = time.monotonic(), time.process_time()
+                first = purchase_orders_sync(tenant=tenant, account=account, plan=False,
+                                             **options)
+                first_seconds = time.monotonic() - started
+                # The worker's own CPU (all its threads): above the ideal
+                # wall time the sync could not keep up even on idle cores.
+                first_cpu_seconds = time.process_time() - cpu_started
             lines = PurchaseOrderLine.objects.filter(tenant=tenant).count()
-            # A no-change re-sync re-reads the same whole window (as a first
-            # sync: created range only).
-            AmazonVendorAccount.objects.filter(tenant=tenant, pk=account.pk).update(
-                po_changed_high_water=None)
-            data_before, log_before = _writes(DATA_TABLES), _writes(LOG_TABLES)
-            started = time.monotonic()
-            second = purchase_orders_sync(tenant=tenant, account=account, plan=False, **options)
-            second_seconds = time.monotonic() - started
-            data_after, log_after = _writes(DATA_TABLES), _writes(LOG_TABLES)
+            second, second_seconds = None, 0.0
+            data_before = data_after = log_before = log_after = 0
+            if resync:
+                # A no-change re-sync re-reads the same whole window (as a
+                # first sync: created range only).
+                AmazonVendorAccount.objects.filter(tenant=tenant, pk=account.pk).update(
+                    po_changed_high_water=None)
+                data_before, log_before = _writes(DATA_TABLES), _writes(LOG_TABLES)
+                started = time.monotonic()
+                second = purchase_orders_sync(tenant=tenant, account=account, plan=False,
+                                              **options)
+                second_seconds = time.monotonic() - started
+                data_after, log_after = _writes(DATA_TABLES), _writes(LOG_TABLES)
             # An incremental no-change sync (high-water mark set: created
             # and changed ranges since the mark minus the overlap).
             started = time.monotonic()
@@ -218,9 +277,9 @@ def run(report) -> None:
     # RATE * RATE_HEADROOM per second.
     bucket_floor = max(0, pages - BURST) / (RATE * RATE_HEADROOM)
     ratio = first_seconds / ideal if ideal else float("inf")
-    resync_pages = second.counts.get("pages", 0)
+    resync_pages = second.counts.get("pages", 0) if second else 0
     parameters = {
-        "purchase_orders": PURCHASE_ORDERS, "lines_per_po": LINES_PER_PO,
+        "purchase_orders": purchase_orders, "days": days, "lines_per_po": LINES_PER_PO,
         "rate": RATE, "burst": BURST, "amazon_default_rate": 10.0,
         "client_headroom": RATE_HEADROOM, "pages": pages,
         "ideal_seconds": round(ideal, 2), "bucket_floor_seconds": round(bucket_floor, 2),
@@ -230,7 +289,7 @@ def run(report) -> None:
         "resync_seconds": round(second_seconds, 2), "resync_pages": resync_pages,
         "resync_ratio": round(second_seconds / (resync_pages / RATE), 3)
         if resync_pages else None,
-        "resync_unchanged": second.counts.get("unchanged", 0),
+        "resync_unchanged": second.counts.get("unchanged", 0) if second else None,
         "resync_rows_written": data_after - data_before,
         "resync_log_rows_written": log_after - log_before,
         "incremental_seconds": round(incremental_seconds, 2),
@@ -238,21 +297,42 @@ def run(report) -> None:
         "sandbox_429": stats.get("responses:429", 0),
         "sandbox_process": True,
         "generation_seconds": round(sandbox["generation_seconds"], 2),
+        "worker_cpu_seconds": round(first_cpu_seconds, 2),
+        "worker_rss_before_mb": round(memory.before, 1),
+        "worker_rss_peak_mb": round(memory.peak, 1),
+        "load_1m_after": round(os.getloadavg()[0], 2),
     }
     report(
-        name="po_sync_time_ratio", value=ratio, unit="x rate-limit ideal",
+        name=f"{name}_time_ratio", value=ratio, unit="x rate-limit ideal",
         goal="<= 1.2", baseline=ideal, ratio=ratio,
         passed=ratio <= 1.2 and first.status == "succeeded", parameters=parameters,
     )
     report(
-        name="po_sync_lines_per_second", value=lines / first_seconds if first_seconds else 0,
+        name=f"{name}_lines_per_second", value=lines / first_seconds if first_seconds else 0,
         unit="lines/s", goal="informational", baseline=None, ratio=None, passed=True,
         parameters={"lines": lines, "seconds": round(first_seconds, 2), "rate": RATE},
     )
+    if second is None:
+        return _memory_report(report, name=name, memory=memory,
+                              purchase_orders=purchase_orders, pages=pages)
     report(
-        name="po_sync_resync_rows_written", value=data_after - data_before, unit="rows",
+        name=f"{name}_resync_rows_written", value=data_after - data_before, unit="rows",
         goal="== 0", baseline=None, ratio=None, passed=data_after - data_before == 0,
         parameters={"resync_rows_written": data_after - data_before,
                     "resync_log_rows_written": log_after - log_before,
                     "resync_seconds": round(second_seconds, 2)},
+    )
+    _memory_report(report, name=name, memory=memory, purchase_orders=purchase_orders,
+                   pages=pages)
+
+
+def _memory_report(report, *, name, memory, purchase_orders, pages) -> None:
+    growth = memory.peak - memory.before
+    report(
+        name=f"{name}_worker_peak_rss", value=growth, unit="MB above the size before the sync",
+        goal=f"<= {MEMORY_BUDGET_MB} MB", baseline=memory.before, ratio=None,
+        passed=growth <= MEMORY_BUDGET_MB,
+        parameters={"purchase_orders": purchase_orders, "pages": pages,
+                    "rss_before_mb": round(memory.before, 1),
+                    "rss_peak_mb": round(memory.peak, 1)},
     )

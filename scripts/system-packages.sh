@@ -4,14 +4,15 @@
 # browser for the end-to-end tests: Debian's chromium, driven by Playwright
 # through its executable path; Playwright never downloads a browser here;
 # docker-compose, whose `config` validates docker-compose.yml without a
-# Docker engine), and a redis-server binary for the outage tests.
+# Docker engine); a redis-server binary for the outage tests; and
+# PgBouncer, which the hold tests start in transaction pooling mode).
 # Installed when running as root on Debian/Ubuntu and missing; otherwise the
 # missing names are printed.
 set -euo pipefail
 packages=(gettext)
 if [ "${1:-}" = "test" ]; then
   # redis-server: the outage battery starts and stops a private Redis.
-  packages+=(chromium docker-compose redis-server)
+  packages+=(chromium docker-compose redis-server pgbouncer)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -24,9 +24,11 @@ def parse_enum(enum_class: type[E], raw: Any) -> E | str | None:
     """The member for ``raw``, matched case-insensitively; the raw text when unknown."""
     if raw is None:
         return None
+    # The exact value first, straight from the enum's own value map: the
+    # bulk PO sync parses several enums per line.
     try:
-        return enum_class(raw)
-    except ValueError:
+        return enum_class._value2member_map_[raw]
+    except (KeyError, TypeError):
         pass
     lowered = str(raw).lower()
     for member in enum_class:
@@ -40,9 +42,15 @@ def parse_datetime(raw: str | None) -> datetime.datetime | None:
     """An aware UTC datetime; Amazon sometimes omits the offset, which means UTC."""
     if not raw:
         return None
-    value = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    try:
+        # Python 3.11 reads a trailing "Z" itself (UTC, the common case).
+        value = datetime.datetime.fromisoformat(raw)
+    except ValueError:
+        value = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is datetime.UTC:
+        return value
     if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
+        return value.replace(tzinfo=datetime.UTC)
     return value.astimezone(datetime.UTC)
 
 
@@ -108,10 +116,11 @@ class Money:
     def parse(cls, raw: dict | None) -> Money | None:
         if not raw or raw.get("amount") is None:
             return None
+        unit = raw.get("unitOfMeasure")
         return cls(
             amount=parse_decimal(raw["amount"]),
             currency_code=raw.get("currencyCode", ""),
-            unit_of_measure=parse_enum(WeightUnit, raw.get("unitOfMeasure")),
+            unit_of_measure=None if unit is None else parse_enum(WeightUnit, unit),
         )
 
     def to_json(self) -> dict:

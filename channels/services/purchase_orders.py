@@ -3,9 +3,12 @@
 ``purchase_orders_sync`` asks for the POs created and changed since the
 account's high-water mark (minus an overlap, so a late write at Amazon is
 never skipped), all 7-day windows and all pages; the first sync of an
-account reads the created range only (everything in it is new). Each page
-is upserted in one transaction by ``purchase_order_pages`` with a handful
-of set-based statements:
+account reads the created range only (everything in it is new). The pages
+come from ``vendor_api.paging`` (chains of pages read a few at once) and
+each goes through three steps: ``purchase_order_parse`` (dedupe, hash,
+vendor_api's typed parse), ``purchase_order_changes`` (a pure decision of
+what changed) and ``purchase_order_write`` (one transaction per page, a
+handful of set-based statements):
 
 - a PO whose canonical JSON hash is unchanged is skipped before it is
   parsed (a re-sync of unchanged data writes nothing);
@@ -25,7 +28,6 @@ import datetime
 import logging
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
@@ -53,15 +55,12 @@ from channels.models import (
 )
 from channels.selectors.observability import api_call_last_request_id
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
-from channels.services.purchase_order_pages import (  # noqa: F401 - content_hash re-exported
-    NOT_YET_ACKNOWLEDGED,
+from channels.services.purchase_order_changes import MappingIndex
+from channels.services.purchase_order_parse import PagePreparer
+from channels.services.purchase_order_write import (
     PAGE_WRITERS,
-    PagePrefetcher,
-    PagePreparer,
-    content_hash,
     pages_write,
     purchase_order_page_write,
-    raw_pages,
 )
 from channels.services.runs import (
     sync_run_fail,
@@ -70,29 +69,14 @@ from channels.services.runs import (
     sync_run_start,
 )
 from vendor_api.errors import ReauthorizationRequired, SpApiError
-from vendor_api.operations.orders import MAX_PAGE_SIZE, RawPurchaseOrderPage, split_windows
+from vendor_api.operations.orders import MAX_PAGE_SIZE, split_windows
+from vendor_api.paging import PagePrefetcher, raw_pages
 
 logger = logging.getLogger(__name__)
 
 # Re-read this much before the stored high-water mark: Amazon's clocks and
 # replication can make a change visible a little after its timestamp.
 SYNC_OVERLAP = datetime.timedelta(minutes=10)
-
-@dataclass
-class MappingIndex:
-    """An account's active mappings by ASIN and by vendor product id."""
-
-    by_asin: dict[str, tuple[int, int]] = field(default_factory=dict)
-    by_vendor_product: dict[str, tuple[int, int]] = field(default_factory=dict)
-
-    def resolve(self, *, asin: str, vendor_product_id: str) -> tuple[int, int] | None:
-        """(product id, units per order unit), or None when unmapped."""
-        if asin and asin in self.by_asin:
-            return self.by_asin[asin]
-        if vendor_product_id and vendor_product_id in self.by_vendor_product:
-            return self.by_vendor_product[vendor_product_id]
-        return None
-
 
 def mapping_index_load(*, tenant, account) -> MappingIndex:
     index = MappingIndex()
@@ -111,16 +95,6 @@ def _event(*, tenant, po_id: int, kind: str, key: str, at, detail=None) -> Purch
         tenant=tenant, purchase_order_id=po_id, kind=kind, dedupe_key=key[:200],
         occurred_at=at, detail=detail or {}, actor_label="amazon",
     )
-
-
-def purchase_orders_upsert(*, tenant, account, orders, mappings: MappingIndex, counts: Counter):
-    """Upsert parsed orders (``vendor_api`` PurchaseOrder values, unique
-    numbers) from their raw JSON; returns the PO ids to (re-)plan."""
-    preparer = PagePreparer(mappings=mappings, speculate=False)
-    page = preparer(RawPurchaseOrderPage(orders=tuple(order.raw for order in orders),
-                                         next_token=None))
-    return purchase_order_page_write(tenant=tenant, account=account, page=page,
-                                     mappings=mappings, counts=counts)
 
 
 def _sync_failed(*, tenant, account, run, error, kind: str, counts) -> None:
@@ -201,7 +175,7 @@ def purchase_orders_sync(
                          window_start=after, window_end=before)
     counts: Counter = Counter()
     mappings = mapping_index_load(tenant=tenant, account=account)
-    preparer = PagePreparer(mappings=mappings, speculate=len(passes) == 1)
+    preparer = PagePreparer(speculate=len(passes) == 1)
     page_options = {"passes": passes, "after": after, "before": before}
     counts_lock = threading.Lock()
 

@@ -12,17 +12,19 @@ rows locked in product id order; PostgreSQL re-checks the condition on
 the newest row version after a wait, so concurrent placements cannot both
 see the same free units. The CHECK constraint ``on_hand >= held +
 reserved`` is the backstop. Every call carries an idempotency key: a
-replay returns the first result and changes nothing. On PostgreSQL the
-whole placement is one statement (see ``_PLACE_SQL``).
+replay returns the first result and changes nothing.
+
+Each service reads its request once (``hold_requests``), decides with the
+pure functions of ``hold_allocation`` and writes; a placement's write is
+one statement (``hold_placement``).
 """
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -41,14 +43,26 @@ from inventory.models import (
     HoldLine,
     HoldStatus,
     MovementKind,
-    Product,
     StockBalance,
     StockLevel,
     StockMovement,
 )
-from inventory.services.outbox import ATP_MARK_UPSERT, atp_change_mark
+from inventory.services.hold_allocation import (
+    balances_ship_order,
+    balances_take,
+    open_lines_take,
+    placement_matches,
+    units_by_product,
+)
+from inventory.services.hold_placement import hold_placement_write
+from inventory.services.hold_requests import (
+    HoldLineRequest,
+    hold_line_parse,
+    hold_placement_lines_parse,
+    product_ids_resolve,
+)
+from inventory.services.outbox import atp_change_mark
 from inventory.services.stock import (
-    UNKNOWN_PRODUCT,
     MovementLine,
     actor_label,
     lot_resolve,
@@ -58,313 +72,67 @@ from inventory.services.stock import (
 )
 
 INSUFFICIENT_STOCK = "Not enough available stock for {skus}."
-NO_LINES = "A hold needs at least one line."
 KEY_REQUIRED = "An idempotency key is required."
 KEY_REUSED = "Idempotency key {key} was used for a different request."
 NOTHING_HELD = "{sku}: {quantity} to ship but only {held} held for {source}."
 NOT_ENOUGH_TO_SHIP = "{sku}: not enough stock on hand to ship {quantity}."
+SHIPPED_NOT_POSITIVE = "Shipped quantities must be positive."
 
 
 class InsufficientStockError(ConflictError):
     """The request was refused as a whole; ``extra['lines']`` says why."""
 
 
-def _lines_normalise(lines) -> list[dict]:
-    """Lines as dicts with ``product`` (pk, SKU or instance) and ``quantity``."""
-    if not lines:
-        raise ApplicationError(NO_LINES)
-    normalised = []
-    for line in lines:
-        product = line.get("product", line.get("product_id", line.get("sku")))
-        quantity = int(line["quantity"])
-        if quantity <= 0:
-            raise ApplicationError("Hold quantities must be positive.", {"line": str(product)})
-        normalised.append(
-            {"product": product, "quantity": quantity, "line_ref": str(line.get("line_ref", ""))}
-        )
-    return normalised
-
-
-# --- Placement -------------------------------------------------------------
-#
-# The hot path: every accepted Amazon PO line is a placement. On PostgreSQL
-# one statement does all of it, so a hold costs BEGIN, the RLS set_config,
-# that statement and COMMIT. The ORM sequence it replaces (idempotency
-# lookup, product resolution, precheck, hold INSERT, line INSERT, level
-# UPDATEs, outbox upsert) spent most of each hold compiling SQL and
-# building model instances in Python (bench/holds_throughput.py).
-#
-# Its steps, in one snapshot:
-# 1. ``hold``: insert the hold. ON CONFLICT on (tenant, idempotency_key)
-#    inserts nothing; a concurrent placement with the same key makes the
-#    INSERT wait for that transaction first, so a key is placed once.
-# 2. ``promised``: one conditional UPDATE of each product's level row
-#    (``on_hand >= held + reserved + safety + qty``), joined with ``hold``
-#    so a replay touches no level. After waiting for a row lock PostgreSQL
-#    re-checks the condition on the newest row version, so two placements
-#    can never both take the same free units; the CHECK constraint
-#    ``on_hand >= held + reserved`` is the backstop.
-# 3. ``lines`` and ``marked``: the hold lines (in request order) and the
-#    outbox upsert, only when every product was promised.
-# It returns the new hold's id (NULL: the key was used before) and the
-# products not promised with their SKUs (NULL: no such product). Python
-# raises on a refusal, and the atomic block's rollback takes the hold row
-# with it: all lines or none.
-_PLACE_SQL = """
-WITH hold AS (
-    INSERT INTO inventory_hold
-        (created_at, updated_at, tenant_id, kind, status, channel, source_type,
-         source_ref, idempotency_key, note, expires_at, actor_label)
-    VALUES
-        (%(now)s, %(now)s, %(tenant_id)s, %(kind)s, %(status)s, %(channel)s, %(source_type)s,
-         %(source_ref)s, %(idempotency_key)s, %(note)s, %(expires_at)s, %(actor_label)s)
-    ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-    RETURNING id
-),
-line AS (
-    SELECT *
-    FROM unnest(%(product_ids)s::bigint[], %(quantities)s::integer[], %(line_refs)s::text[])
-        WITH ORDINALITY AS line (product_id, quantity, line_ref, line_no)
-),
-wanted AS (
-    SELECT product_id, sum(quantity) AS quantity FROM line GROUP BY product_id
-),
-promised AS (
-    UPDATE inventory_stocklevel AS level
-    SET {column} = level.{column} + wanted.quantity, updated_at = %(now)s
-    FROM hold, wanted
-    JOIN inventory_product AS product
-        ON product.id = wanted.product_id AND product.tenant_id = %(tenant_id)s
-    WHERE level.tenant_id = %(tenant_id)s
-      AND level.product_id = wanted.product_id
-      AND level.on_hand >= level.held + level.reserved + wanted.quantity
-          + CASE WHEN %(respect_safety_stock)s THEN product.safety_stock ELSE 0 END
-    RETURNING level.product_id
-),
-complete AS (
-    SELECT count(*) = (SELECT count(*) FROM wanted) AS ok FROM promised
-),
-lines AS (
-    INSERT INTO inventory_holdline
-        (created_at, updated_at, tenant_id, hold_id, product_id, line_ref, quantity,
-         open_quantity, consumed_quantity, released_quantity)
-    SELECT %(now)s, %(now)s, %(tenant_id)s, hold.id, line.product_id, line.line_ref,
-           line.quantity, line.quantity, 0, 0
-    FROM hold, line, complete
-    WHERE complete.ok
-    ORDER BY line.line_no
-),
-marked AS ({mark})
-SELECT (SELECT id FROM hold),
-       array_agg(wanted.product_id ORDER BY wanted.product_id),
-       array_agg(product.sku ORDER BY wanted.product_id)
-FROM wanted
-LEFT JOIN inventory_product AS product
-    ON product.id = wanted.product_id AND product.tenant_id = %(tenant_id)s
-WHERE wanted.product_id NOT IN (SELECT product_id FROM promised)
-"""
-_PLACE_MARK_ROWS = """
-SELECT %(tenant_id)s, promised.product_id, 1, %(now)s, '', %(now)s, %(now)s
-FROM promised, complete
-WHERE complete.ok
-ORDER BY promised.product_id
-"""
-# Planning this statement (seven CTEs, the RLS policies of four tables)
-# takes about twice as long as running it (EXPLAIN ANALYZE: ~1 ms against
-# ~0.5 ms; ~0.07 ms planning once prepared), so each database session
-# prepares it once and then only EXECUTEs it, and PostgreSQL reuses the
-# (generic) plan. Both go through Django's cursor, so the RLS
-# tenant is set as for any statement. A prepared statement lives as long
-# as its session (a rollback keeps it), so what each psycopg connection
-# has prepared is remembered, weakly, per connection.
-_PLACE_STATEMENT = "inventory_hold_place"
-# The parameters, in ``$n`` order, with their types.
-_PLACE_PARAMS = (
-    ("now", "timestamptz"), ("tenant_id", "bigint"), ("kind", "text"), ("status", "text"),
-    ("channel", "text"), ("source_type", "text"), ("source_ref", "text"),
-    ("idempotency_key", "text"), ("note", "text"), ("expires_at", "timestamptz"),
-    ("actor_label", "text"), ("product_ids", "bigint[]"), ("quantities", "integer[]"),
-    ("line_refs", "text[]"), ("respect_safety_stock", "boolean"),
-)
-
-
-def _place_statements(column: str) -> tuple[str, str]:
-    """PREPARE and EXECUTE of the statement promising in ``column``
-    (``held``: PO and manual holds, ``reserved``: store reservations)."""
-    name = f"{_PLACE_STATEMENT}_{column}"
-    text = _PLACE_SQL.format(
-        column=column, mark=ATP_MARK_UPSERT.format(rows=_PLACE_MARK_ROWS).strip()
-    )
-    text %= {param: f"${number}" for number, (param, _) in enumerate(_PLACE_PARAMS, 1)}
-    types = ", ".join(sql_type for _, sql_type in _PLACE_PARAMS)
-    placeholders = ", ".join(["%s"] * len(_PLACE_PARAMS))
-    return f"PREPARE {name} ({types}) AS {text}", f"EXECUTE {name} ({placeholders})"
-
-
-_PLACE = {column: _place_statements(column) for column in ("held", "reserved")}
-_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _place_execute(cursor, *, column: str, params: dict) -> tuple:
-    prepare, execute = _PLACE[column]
-    prepared = _prepared.setdefault(connection.connection, set())
-    if column not in prepared:
-        cursor.execute(prepare)
-        prepared.add(column)
-    cursor.execute(execute, [params[name] for name, _ in _PLACE_PARAMS])
-    return cursor.fetchone()
-
-
-def _product_ids(*, tenant, refs) -> list[int]:
-    """The product id of each line ref: no query for ids and instances,
-    one ``values_list`` query for SKUs.
-
-    An id of no product of the tenant is not looked up here: no level row
-    is promised for it, and the placement then asks ``products_resolve``
-    for the error (the same error as every other service).
-    """
-    skus = {ref for ref in refs if isinstance(ref, str)}
-    by_sku = (
-        dict(Product.objects.filter(tenant=tenant, sku__in=skus).values_list("sku", "pk"))
-        if skus else {}
-    )
-    ids = []
-    for ref in refs:
-        if isinstance(ref, Product) and ref.tenant_id == tenant.pk:
-            ids.append(ref.pk)
-        elif isinstance(ref, int) and not isinstance(ref, bool):
-            ids.append(ref)
-        elif isinstance(ref, str) and ref in by_sku:
-            ids.append(by_sku[ref])
-        else:
-            products_resolve(tenant=tenant, refs=refs)  # raises UNKNOWN_PRODUCT
-            raise ApplicationError(UNKNOWN_PRODUCT.format(ref=ref), {"product": str(ref)})
-    return ids
-
-
-def _hold_write_sql(*, tenant, hold, lines, product_ids, respect_safety_stock, now):
-    """The placement statement (PostgreSQL): (the hold saved or None, refused)."""
-    column = "reserved" if hold.kind == HoldKind.RESERVATION else "held"
-    params = {
-        **{name: getattr(hold, name) for name in (
-            "channel", "source_type", "source_ref", "idempotency_key", "note", "expires_at",
-            "actor_label",
-        )},
-        "kind": str(hold.kind),
-        "status": str(hold.status),
-        "tenant_id": tenant.pk,
-        "now": now,
-        "product_ids": product_ids,
-        "quantities": [line["quantity"] for line in lines],
-        "line_refs": [line["line_ref"] for line in lines],
-        "respect_safety_stock": respect_safety_stock,
-    }
+@retry_transient
+@transaction.atomic
+def _hold_place(*, tenant, hold, requests, product_ids, respect_safety_stock) -> Hold:
+    # The savepoint of a nested call stays: a refusal must roll back the
+    # hold row without dooming the caller's transaction (callers catch
+    # InsufficientStockError and go on). Outermost there is none anyway.
     if len(set(product_ids)) > 1:
         # The UPDATE takes its row locks in plan order; two multi-line
         # placements must take theirs in one fixed order or they can
         # deadlock, so lock first, by product id. One line needs no order.
         stock_level_rows_lock(tenant=tenant, product_ids=product_ids)
-    with connection.cursor() as cursor:
-        hold_id, refused_ids, refused_skus = _place_execute(cursor, column=column, params=params)
-    if hold_id is None:
-        return None, []
-    # The instance now is what save() would have made of it: the row as
-    # written (nothing read back).
-    hold.pk = hold_id
-    hold.created_at = hold.updated_at = now
-    hold._state.adding = False
-    hold._state.db = connection.alias
-    return hold, list(zip(refused_ids or [], refused_skus or [], strict=True))
-
-
-def _hold_write_orm(*, tenant, hold, lines, product_ids, respect_safety_stock, now):
-    """The same steps through the ORM, for SQLite (the embedded demo), which
-    has no data-modifying CTEs. SQLite runs one writer at a time, so the key
-    lookup and the INSERT cannot race."""
-    if Hold.objects.filter(tenant=tenant, idempotency_key=hold.idempotency_key).exists():
-        return None, []
-    hold.save()
-    HoldLine.objects.bulk_create([
-        HoldLine(
-            tenant=tenant, hold=hold, product_id=product_id, line_ref=line["line_ref"],
-            quantity=line["quantity"], open_quantity=line["quantity"],
-        )
-        for product_id, line in zip(product_ids, lines, strict=True)
-    ])
-    wanted = _wanted(lines, product_ids)
-    safety = (
-        dict(Product.objects.filter(tenant=tenant, pk__in=wanted).values_list("pk", "safety_stock"))
-        if respect_safety_stock else {}
-    )
-    column = "reserved" if hold.kind == HoldKind.RESERVATION else "held"
-    refused = [
-        product_id
-        for product_id in sorted(wanted)  # the fixed lock order
-        if not StockLevel.objects.filter(
-            tenant=tenant, product_id=product_id,
-            on_hand__gte=F("held") + F("reserved") + wanted[product_id] + safety.get(product_id, 0),
-        ).update(**{column: F(column) + wanted[product_id], "updated_at": now})
-    ]
-    if refused:
-        skus = dict(Product.objects.filter(tenant=tenant, pk__in=refused).values_list("pk", "sku"))
-        return hold, [(product_id, skus.get(product_id)) for product_id in refused]
-    atp_change_mark(tenant=tenant, product_ids=wanted)
-    return hold, []
-
-
-def _wanted(lines, product_ids) -> dict[int, int]:
-    """Units per product (a product may appear on several lines)."""
-    wanted: dict[int, int] = defaultdict(int)
-    for product_id, line in zip(product_ids, lines, strict=True):
-        wanted[product_id] += line["quantity"]
-    return wanted
-
-
-@retry_transient
-@transaction.atomic
-def _hold_place(*, tenant, hold, lines, product_ids, respect_safety_stock) -> Hold:
-    # The savepoint of a nested call stays: a refusal must roll back the
-    # hold row without dooming the caller's transaction (callers catch
-    # InsufficientStockError and go on). Outermost there is none anyway.
-    write = _hold_write_sql if connection.vendor == "postgresql" else _hold_write_orm
-    placed, refused = write(
-        tenant=tenant, hold=hold, lines=lines, product_ids=product_ids,
+    placement = hold_placement_write(
+        tenant=tenant, hold=hold, requests=requests, product_ids=product_ids,
         respect_safety_stock=respect_safety_stock, now=timezone.now(),
     )
-    if placed is None:
+    if placement.hold is None:
         # The key was used before (or by a placement that committed while
         # this one waited on it): a replay if the request is the same.
         return _hold_replayed(
-            tenant=tenant, idempotency_key=hold.idempotency_key, lines=lines,
+            tenant=tenant, idempotency_key=hold.idempotency_key, requests=requests,
             product_ids=product_ids,
         )
-    if refused:
-        _refuse(tenant=tenant, lines=lines, product_ids=product_ids, refused=refused)
-    return placed
+    if placement.refused:
+        _refuse(tenant=tenant, requests=requests, product_ids=product_ids,
+                refused=placement.refused)
+    return placement.hold
 
 
-def _hold_replayed(*, tenant, idempotency_key, lines, product_ids) -> Hold:
+def _hold_replayed(*, tenant, idempotency_key, requests, product_ids) -> Hold:
     """The hold first placed under the key, if this request is the same."""
     # Committed before this statement began (READ COMMITTED), so visible.
     existing = Hold.objects.prefetch_related("lines__product").get(
         tenant=tenant, idempotency_key=idempotency_key
     )
-    requested = sorted(
-        (product_id, line["quantity"], line["line_ref"])
-        for product_id, line in zip(product_ids, lines, strict=True)
-    )
-    held = sorted((line.product_id, line.quantity, line.line_ref) for line in existing.lines.all())
-    if requested != held:
+    requested = [
+        (product_id, request.quantity, request.line_ref)
+        for product_id, request in zip(product_ids, requests, strict=True)
+    ]
+    placed = [(line.product_id, line.quantity, line.line_ref) for line in existing.lines.all()]
+    if not placement_matches(requested, placed):
         raise ConflictError(KEY_REUSED.format(key=idempotency_key))
     return existing
 
 
-def _refuse(*, tenant, lines, product_ids, refused):
+def _refuse(*, tenant, requests, product_ids, refused):
     """Raise for the products that could not be promised (in id order)."""
     if any(sku is None for _, sku in refused):
         # An id of no product of this tenant: the resolver's error.
-        products_resolve(tenant=tenant, refs=[line["product"] for line in lines])
-    wanted = _wanted(lines, product_ids)
+        products_resolve(tenant=tenant, refs=[request.product for request in requests])
+    wanted = units_by_product(product_ids, [request.quantity for request in requests])
     raise InsufficientStockError(
         INSUFFICIENT_STOCK.format(skus=", ".join(sku for _, sku in refused)),
         {"lines": [{"sku": sku, "requested": wanted[pk]} for pk, sku in refused]},
@@ -396,7 +164,7 @@ def stock_hold_place(
     """
     if not idempotency_key:
         raise ApplicationError(KEY_REQUIRED)
-    lines = _lines_normalise(lines)
+    requests = hold_placement_lines_parse(lines)
     hold = Hold(
         tenant=tenant, kind=kind, channel=channel, source_type=source_type,
         source_ref=source_ref, idempotency_key=idempotency_key, note=note,
@@ -405,9 +173,9 @@ def stock_hold_place(
     # Field validation needs no database: done once, before the transaction.
     # The idempotency key's uniqueness is the INSERT's business.
     hold.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
-    product_ids = _product_ids(tenant=tenant, refs=[line["product"] for line in lines])
+    product_ids = product_ids_resolve(tenant=tenant, refs=[r.product for r in requests])
     return _hold_place(
-        tenant=tenant, hold=hold, lines=lines, product_ids=product_ids,
+        tenant=tenant, hold=hold, requests=requests, product_ids=product_ids,
         respect_safety_stock=respect_safety_stock,
     )
 
@@ -454,25 +222,6 @@ def _holds_close(*, tenant, hold_ids) -> None:
             Hold.objects.filter(tenant=tenant, pk__in=ids).update(status=status, updated_at=now)
 
 
-def _take(open_lines: list[HoldLine], product_id: int, line_ref: str, quantity: int | None):
-    """Which open lines give ``quantity`` units (all when None): [(line, qty)]."""
-    taken = []
-    candidates = [
-        line for line in open_lines
-        if line.product_id == product_id and (not line_ref or line.line_ref == line_ref)
-    ]
-    remaining = quantity if quantity is not None else sum(c.open_quantity for c in candidates)
-    for line in candidates:
-        if remaining <= 0:
-            break
-        share = min(line.open_quantity - getattr(line, "_taken", 0), remaining)
-        if share > 0:
-            line._taken = getattr(line, "_taken", 0) + share
-            taken.append((line, share))
-            remaining -= share
-    return taken, remaining
-
-
 def _events_replayed(*, tenant, idempotency_key: str) -> list[HoldEvent] | None:
     if not idempotency_key:
         return None
@@ -484,7 +233,8 @@ def _events_replayed(*, tenant, idempotency_key: str) -> list[HoldEvent] | None:
 
 @retry_transient
 @transaction.atomic
-def _hold_release(*, tenant, source_type, source_ref, lines, idempotency_key, reason, actor):
+def _hold_release(*, tenant, source_type, source_ref, requests, idempotency_key, reason,
+                  actor):
     replayed = _events_replayed(tenant=tenant, idempotency_key=idempotency_key)
     if replayed is not None:
         return replayed
@@ -496,23 +246,19 @@ def _hold_release(*, tenant, source_type, source_ref, lines, idempotency_key, re
     stock_levels_lock(tenant=tenant, product_ids=list(candidates))
     open_lines = hold_lines_lock(tenant=tenant, source_type=source_type, source_ref=source_ref)
     wanted = []
-    if lines is None:
+    if requests is None:
         wanted = [(line, line.open_quantity) for line in open_lines]
     else:
-        products = products_resolve(
-            tenant=tenant, refs=[line.get("product", line.get("product_id", line.get("sku")))
-                                 for line in lines]
-        )
-        for line in lines:
-            product = products[line.get("product", line.get("product_id", line.get("sku")))]
-            quantity = line.get("quantity")
-            taken, _missing = _take(
-                open_lines, product.pk, str(line.get("line_ref", "")),
-                int(quantity) if quantity is not None else None,
+        products = products_resolve(tenant=tenant, refs=[r.product for r in requests])
+        taken: dict[int, int] = {}
+        for request in requests:
+            takes, _missing = open_lines_take(
+                open_lines, taken=taken, product_id=products[request.product].pk,
+                line_ref=request.line_ref, quantity=request.quantity,
             )
             # Releasing more than is open releases what is open: the
             # promise is gone either way.
-            wanted.extend(taken)
+            wanted.extend((take.line, take.quantity) for take in takes)
     now = timezone.now()
     label = actor_label(actor)
     events = []
@@ -563,7 +309,8 @@ def stock_hold_release(
     """
     try:
         return _hold_release(
-            tenant=tenant, source_type=source_type, source_ref=source_ref, lines=lines,
+            tenant=tenant, source_type=source_type, source_ref=source_ref,
+            requests=None if lines is None else [hold_line_parse(line) for line in lines],
             idempotency_key=idempotency_key, reason=reason, actor=actor,
         )
     except IntegrityError:
@@ -585,32 +332,28 @@ def stock_reservation_release(*, tenant, source_ref: str, source_type: str = "st
 
 @retry_transient
 @transaction.atomic
-def _hold_consume(*, tenant, source_type, source_ref, lines, idempotency_key, warehouse, actor):
+def _hold_consume(*, tenant, source_type, source_ref, requests: list[HoldLineRequest],
+                  idempotency_key, warehouse, actor):
     if StockMovement.objects.filter(tenant=tenant, idempotency_key=idempotency_key).exists():
         return list(
             StockMovement.objects.filter(tenant=tenant, idempotency_key=idempotency_key)
             .order_by("line_no")
         )
-    refs = [line.get("product", line.get("product_id", line.get("sku"))) for line in lines]
-    products = products_resolve(tenant=tenant, refs=refs)
-    product_ids = sorted({products[ref].pk for ref in refs})
+    products = products_resolve(tenant=tenant, refs=[r.product for r in requests])
+    product_ids = sorted({products[r.product].pk for r in requests})
     stock_levels_lock(tenant=tenant, product_ids=product_ids)
     # Balances are locked again (no-op, already ours) by movements_apply.
-    balances = list(
+    balances = balances_ship_order(
         StockBalance.objects.select_for_update(of=("self",))
         .filter(tenant=tenant, product_id__in=product_ids, on_hand__gt=0)
         .select_related("lot", "warehouse")
-        .order_by("pk")
+        .order_by("pk"),
+        today=timezone.now().date(),
     )
     open_lines = hold_lines_lock(tenant=tenant, source_type=source_type, source_ref=source_ref)
     site = warehouse_resolve(tenant=tenant, ref=warehouse) if warehouse else None
-    # First expiring first out, then by warehouse code.
-    balances.sort(key=lambda b: (
-        b.lot.expires_on is None if b.lot else True,
-        b.lot.expires_on if b.lot and b.lot.expires_on else timezone.now().date(),
-        b.warehouse.code, b.pk,
-    ))
     free = {b.pk: b.on_hand for b in balances}
+    taken: dict[int, int] = {}
     now = timezone.now()
     label = actor_label(actor)
     movement_lines: list[MovementLine] = []
@@ -618,12 +361,15 @@ def _hold_consume(*, tenant, source_type, source_ref, lines, idempotency_key, wa
     held: dict[int, int] = defaultdict(int)
     reserved: dict[int, int] = defaultdict(int)
     touched = []
-    for ref, line in zip(refs, lines, strict=True):
-        product = products[ref]
-        quantity = int(line["quantity"])
-        if quantity <= 0:
-            raise ApplicationError("Shipped quantities must be positive.")
-        taken, missing = _take(open_lines, product.pk, str(line.get("line_ref", "")), quantity)
+    for request in requests:
+        product = products[request.product]
+        quantity = request.quantity
+        if quantity is None or quantity <= 0:
+            raise ApplicationError(SHIPPED_NOT_POSITIVE)
+        takes, missing = open_lines_take(
+            open_lines, taken=taken, product_id=product.pk, line_ref=request.line_ref,
+            quantity=quantity,
+        )
         if missing > 0:
             raise ConflictError(
                 NOTHING_HELD.format(
@@ -632,44 +378,38 @@ def _hold_consume(*, tenant, source_type, source_ref, lines, idempotency_key, wa
                 ),
                 {"sku": product.sku},
             )
-        for hold_line, share in taken:
-            hold_line.open_quantity -= share
-            hold_line.consumed_quantity += share
+        for take in takes:
+            hold_line = take.line
+            hold_line.open_quantity -= take.quantity
+            hold_line.consumed_quantity += take.quantity
             hold_line.updated_at = now
             touched.append(hold_line)
             target = reserved if hold_line.hold.kind == HoldKind.RESERVATION else held
-            target[product.pk] += share
+            target[product.pk] += take.quantity
             events.append(HoldEvent(
-                tenant=tenant, line=hold_line, kind=HoldEventKind.CONSUME, quantity=share,
-                idempotency_key=idempotency_key, line_no=len(events), actor_label=label,
+                tenant=tenant, line=hold_line, kind=HoldEventKind.CONSUME,
+                quantity=take.quantity, idempotency_key=idempotency_key, line_no=len(events),
+                actor_label=label,
             ))
         line_site = (
-            warehouse_resolve(tenant=tenant, ref=line["warehouse"]) if line.get("warehouse")
+            warehouse_resolve(tenant=tenant, ref=request.warehouse) if request.warehouse
             else site
         )
         lot = (
-            lot_resolve(tenant=tenant, product=product, number=line["lot"])
-            if line.get("lot") else None
+            lot_resolve(tenant=tenant, product=product, number=request.lot)
+            if request.lot else None
         )
-        remaining = quantity
-        for balance in balances:
-            if remaining == 0:
-                break
-            if balance.product_id != product.pk or free[balance.pk] <= 0:
-                continue
-            if line_site and balance.warehouse_id != line_site.pk:
-                continue
-            if lot and balance.lot_id != lot.pk:
-                continue
-            share = min(free[balance.pk], remaining)
-            free[balance.pk] -= share
-            remaining -= share
-            movement_lines.append(MovementLine(
-                product=product, warehouse=balance.warehouse, lot=balance.lot,
-                kind=MovementKind.SHIPMENT, quantity=-share,
-            ))
+        shares, remaining = balances_take(
+            balances, free=free, product_id=product.pk, quantity=quantity,
+            warehouse_id=line_site.pk if line_site else None, lot_id=lot.pk if lot else None,
+        )
         if remaining:
             raise ConflictError(NOT_ENOUGH_TO_SHIP.format(sku=product.sku, quantity=quantity))
+        movement_lines.extend(
+            MovementLine(product=product, warehouse=balance.warehouse, lot=balance.lot,
+                         kind=MovementKind.SHIPMENT, quantity=-share)
+            for balance, share in shares
+        )
     HoldLine.objects.bulk_update(touched, ["open_quantity", "consumed_quantity", "updated_at"])
     HoldEvent.objects.bulk_create(events)
     movements = movements_apply(
@@ -704,7 +444,8 @@ def stock_hold_consume(
         raise ApplicationError(KEY_REQUIRED)
     try:
         return _hold_consume(
-            tenant=tenant, source_type=source_type, source_ref=source_ref, lines=lines,
+            tenant=tenant, source_type=source_type, source_ref=source_ref,
+            requests=[hold_line_parse(line) for line in lines],
             idempotency_key=idempotency_key, warehouse=warehouse, actor=actor,
         )
     except IntegrityError:

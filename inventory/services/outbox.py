@@ -23,13 +23,14 @@ CLAIM_BATCH = 500
 
 # The upsert: a new row per product, or the existing row's version bumped.
 # ``{rows}`` is a VALUES list or a SELECT yielding the seven columns, in
-# product id order; the hold placement statement (holds.py) runs it as one
-# of its steps so a hold costs one round trip.
+# product id order. The hold placement function (migration
+# inventory.0003_hold_place_function) runs the same upsert as one of its
+# steps, so a hold costs one round trip.
 ATP_MARK_UPSERT = """
 INSERT INTO inventory_atpchange
     (tenant_id, product_id, version, changed_at, claim_token, created_at, updated_at)
 {rows}
-ON CONFLICT (tenant_id, product_id) DO UPDATE
+ON CONFLICT ON CONSTRAINT inv_atpchange_unique DO UPDATE
 SET version = inventory_atpchange.version + 1,
     changed_at = EXCLUDED.changed_at,
     updated_at = EXCLUDED.updated_at

@@ -1,4 +1,4 @@
-"""The bulk PO sync path: one pass on a first sync, raw-hash skip, lean parsing."""
+"""The bulk PO sync path: one pass on a first sync, raw-hash skip, one parser."""
 
 import copy
 import datetime
@@ -9,9 +9,15 @@ import pytest
 from django.utils import timezone
 
 from channels.models import AmazonVendorAccount, PurchaseOrder, PurchaseOrderLine, SyncStatus
-from channels.services import purchase_order_pages
-from channels.services.purchase_orders import MappingIndex, purchase_orders_sync
+from channels.services import purchase_order_parse
+from channels.services.purchase_order_changes import (
+    MONEY_QUANTUM,
+    MappingIndex,
+    purchase_order_changes_decide,
+)
+from channels.services.purchase_orders import purchase_orders_sync
 from channels.tests.services.test_purchase_orders_sync import _map_catalog, _row_writes
+from vendor_api import paging
 from vendor_api.operations.orders import PurchaseOrder as ApiPurchaseOrder
 from vendor_api.sandbox.vendor import order_json
 
@@ -20,27 +26,27 @@ from vendor_api.sandbox.vendor import order_json
 def chains_read(monkeypatch):
     """The (by, start, end) ranges each sync reads."""
     read = []
-    original = purchase_order_pages.chain_pages
+    original = paging.chain_pages
 
     def recording(client, *, by, start, end):
         read.append(by)
         return original(client, by=by, start=start, end=end)
 
-    monkeypatch.setattr(purchase_order_pages, "chain_pages", recording)
+    monkeypatch.setattr(paging, "chain_pages", recording)
     return read
 
 
 @pytest.fixture
 def parsed(monkeypatch):
-    """Numbers of the orders parsed into row values."""
+    """Numbers of the orders parsed (vendor_api's typed parse)."""
     numbers = []
-    original = purchase_order_pages.order_values
+    original = purchase_order_parse.order_parse
 
-    def recording(raw, **kwargs):
+    def recording(raw):
         numbers.append(raw["purchaseOrderNumber"])
-        return original(raw, **kwargs)
+        return original(raw)
 
-    monkeypatch.setattr(purchase_order_pages, "order_values", recording)
+    monkeypatch.setattr(purchase_order_parse, "order_parse", recording)
     return numbers
 
 
@@ -106,7 +112,7 @@ def test_unchanged_pos_are_not_parsed_and_a_changed_one_is_found_by_its_hash(
     assert PurchaseOrderLine.objects.get(purchase_order__number=number,
                                          item_sequence_number="1").ordered_quantity == 5
     po = PurchaseOrder.objects.get(number=number)
-    assert po.content_hash == purchase_order_pages.content_hash(
+    assert po.content_hash == purchase_order_parse.content_hash(
         order_json(sandbox.state.orders[number]))
 
 
@@ -145,30 +151,35 @@ def _typed(raw: dict, mappings: MappingIndex) -> dict:
         "ship_to_party_id": order.ship_to_party.party_id if order.ship_to_party else "",
         "payment_method": str(order.payment_method or "")[:20],
         "deal_code": order.deal_code or "", "currency": currency,
-        "total_cost": str(total.quantize(purchase_order_pages.MONEY_QUANTUM)), "lines": lines,
+        "total_cost": str(total.quantize(MONEY_QUANTUM)), "lines": lines,
     }
 
 
-def _lean(raw: dict, mappings: MappingIndex) -> dict:
-    values = purchase_order_pages.order_values(raw, digest="x", mappings=mappings,
-                                               now=timezone.now())
-    po = values.po
-
-    def when(text):
-        return datetime.datetime.fromisoformat(text) if text else None
-
+def _decided(raw: dict, mappings: MappingIndex) -> dict:
+    """What the sync decides to store for ``raw`` as a new PO."""
+    changes = purchase_order_changes_decide(
+        orders=[(purchase_order_parse.order_parse(raw), "x")], stored={}, previous_lines={},
+        mappings=mappings, now=timezone.now(),
+    )
+    po = changes.purchase_orders[0]
+    lines = [
+        {**{key: value for key, value in line.items() if key not in ("number", "cancelled")},
+         "net_cost": None if line["net_cost"] is None else str(line["net_cost"]),
+         "list_price": None if line["list_price"] is None else str(line["list_price"])}
+        for line in changes.lines
+    ]
     return {
         "state": po["state"], "order_type": po["order_type"],
-        "ordered_at": values.ordered_at, "changed_at": values.changed_at,
-        "ship_window": (when(po["ship_window_start"]), when(po["ship_window_end"])),
+        "ordered_at": po["ordered_at"], "changed_at": po["amazon_changed_at"],
+        "ship_window": (po["ship_window_start"], po["ship_window_end"]),
         "selling_party_id": po["selling_party_id"], "ship_to_party_id": po["ship_to_party_id"],
         "payment_method": po["payment_method"], "deal_code": po["deal_code"],
-        "currency": po["currency"], "total_cost": po["total_cost"], "lines": values.lines,
+        "currency": po["currency"], "total_cost": str(po["total_cost"]), "lines": lines,
     }
 
 
-def test_lean_order_values_match_the_typed_parse(sandbox):
-    """Reading the JSON directly gives what vendor_api's typed parse gives."""
+def test_stored_values_are_those_of_the_typed_parse(sandbox):
+    """What the sync stores is what vendor_api's typed parse gives."""
     # Given sandbox orders, some mapped, plus Amazon's odd spellings and gaps
     sandbox.state.generate(vendor_code="DEMO1", count=30, days=3)
     catalog = sandbox.state.vendors["DEMO1"].catalog
@@ -191,7 +202,7 @@ def test_lean_order_values_match_the_typed_parse(sandbox):
             "orderDetails": {"purchaseOrderDate": "2026-11-20T00:00:00Z"}}
     # When both read them, Then the stored values agree
     for raw in [*raws, odd, bare]:
-        assert _lean(raw, mappings) == _typed(raw, mappings), raw["purchaseOrderNumber"]
+        assert _decided(raw, mappings) == _typed(raw, mappings), raw["purchaseOrderNumber"]
 
 
 @pytest.mark.django_db(transaction=True)

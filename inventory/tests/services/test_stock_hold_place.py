@@ -129,8 +129,8 @@ def test_refusal_lists_every_short_product(scope, product, warehouse):
 
 
 def test_placement_is_one_statement(scope, product, warehouse, django_assert_max_num_queries):
-    """The hot path (ids given): SAVEPOINT, EXECUTE, RELEASE in a caller's
-    transaction (BEGIN, EXECUTE, COMMIT on its own); a SKU costs one lookup,
+    """The hot path (ids given): SAVEPOINT, the call, RELEASE in a caller's
+    transaction (BEGIN, the call, COMMIT on its own); a SKU costs one lookup,
     a second product the ordered lock, a refusal the ROLLBACK TO."""
     other = ProductFactory(tenant=scope, sku="XYZ-9")
     _receive(scope, product, warehouse, 10)
@@ -140,7 +140,7 @@ def test_placement_is_one_statement(scope, product, warehouse, django_assert_max
         return stock_hold_place(tenant=scope, lines=lines, source_type="amazon_po",
                                 source_ref=key, idempotency_key=key)
 
-    place("warm", [{"product_id": product.pk, "quantity": 1}])  # prepares the statement
+    place("warm", [{"product_id": product.pk, "quantity": 1}])  # plans the statement
     with django_assert_max_num_queries(3):
         place("ids", [{"product_id": product.pk, "quantity": 1, "line_ref": "1"}])
     with django_assert_max_num_queries(4):
@@ -160,14 +160,15 @@ def _rows(model, exclude=("id", "created_at", "updated_at", "hold", "changed_at"
     ]
 
 
-def test_statement_writes_what_the_orm_path_writes(scope, warehouse):
-    """The PostgreSQL statement and the ORM steps (SQLite) write the same
-    rows, every column; the returned hold equals the stored one."""
-    from django.db import transaction
+def test_statement_writes_every_column_and_returns_the_stored_hold(scope, warehouse):
+    """The placement statement writes the hold, its lines (request order),
+    the levels and the outbox, every column; the returned hold equals the
+    stored one."""
     from django.utils import timezone
 
     from inventory.models import AtpChange
-    from inventory.services import holds
+    from inventory.services.hold_placement import hold_placement_write
+    from inventory.services.hold_requests import hold_placement_lines_parse
 
     products = [ProductFactory(tenant=scope, safety_stock=1) for _ in range(2)]
     for product in products:
@@ -175,34 +176,41 @@ def test_statement_writes_what_the_orm_path_writes(scope, warehouse):
     lines = [{"product": products[1].pk, "quantity": 2, "line_ref": "1"},
              {"product": products[0].pk, "quantity": 3, "line_ref": "2"},
              {"product": products[1].pk, "quantity": 1, "line_ref": "3"}]
+    expires_at = timezone.now()
     fields = dict(tenant=scope, kind="purchase_order", channel="amazon_vendor",
                   source_type="amazon_po", source_ref="PO9", idempotency_key="k",
-                  note="n", expires_at=timezone.now(), actor_label="system")
-    written = {}
-    for name, write in (("sql", holds._hold_write_sql), ("orm", holds._hold_write_orm)):
-        sid = transaction.savepoint()
-        hold, refused = write(tenant=scope, hold=Hold(**fields), lines=lines,
-                              product_ids=[line["product"] for line in lines],
-                              respect_safety_stock=True, now=timezone.now())
-        assert refused == []
-        stored = Hold.objects.get()
-        assert [getattr(hold, f.attname) for f in Hold._meta.concrete_fields] == [
-            getattr(stored, f.attname) for f in Hold._meta.concrete_fields
-        ]
-        assert not hold._state.adding
-        assert stored.created_at and stored.updated_at
-        assert all(line.created_at and line.updated_at for line in HoldLine.objects.all())
-        assert [line.hold_id for line in HoldLine.objects.order_by("id")] == [stored.pk] * 3
-        written[name] = {
-            "hold": _rows(Hold),
-            "lines": [
-                (line.product_id, line.line_ref, line.quantity, line.open_quantity,
-                 line.consumed_quantity, line.released_quantity, line.tenant_id)
-                for line in HoldLine.objects.order_by("id")
-            ],
-            "levels": _rows(StockLevel),
-            "outbox": _rows(AtpChange),
-        }
-        transaction.savepoint_rollback(sid)
-    assert written["sql"] == written["orm"]
-    assert written["sql"]["lines"][0][:3] == (products[1].pk, "1", 2)
+                  note="n", expires_at=expires_at, actor_label="system")
+    now = timezone.now()
+    # When the statement places the hold
+    placement = hold_placement_write(
+        tenant=scope, hold=Hold(**fields), requests=hold_placement_lines_parse(lines),
+        product_ids=[line["product"] for line in lines], respect_safety_stock=True, now=now,
+    )
+    # Then the returned hold is the stored row, every column
+    assert placement.refused == []
+    hold, stored = placement.hold, Hold.objects.get()
+    assert [getattr(hold, f.attname) for f in Hold._meta.concrete_fields] == [
+        getattr(stored, f.attname) for f in Hold._meta.concrete_fields
+    ]
+    assert not hold._state.adding
+    assert _rows(Hold) == [{"tenant_id": scope.pk, "kind": "purchase_order", "status": "active",
+                            "channel": "amazon_vendor", "source_type": "amazon_po",
+                            "source_ref": "PO9", "idempotency_key": "k", "note": "n",
+                            "expires_at": expires_at, "actor_label": "system"}]
+    assert stored.created_at == stored.updated_at == now
+    # And the lines in request order, the levels and the outbox
+    assert all(line.created_at == line.updated_at == now for line in HoldLine.objects.all())
+    assert [
+        (line.hold_id, line.product_id, line.line_ref, line.quantity, line.open_quantity,
+         line.consumed_quantity, line.released_quantity, line.tenant_id)
+        for line in HoldLine.objects.order_by("id")
+    ] == [(stored.pk, products[1].pk, "1", 2, 2, 0, 0, scope.pk),
+          (stored.pk, products[0].pk, "2", 3, 3, 0, 0, scope.pk),
+          (stored.pk, products[1].pk, "3", 1, 1, 0, 0, scope.pk)]
+    levels = {row["product_id"]: row for row in _rows(StockLevel)}
+    assert (levels[products[0].pk]["held"], levels[products[1].pk]["held"]) == (3, 3)
+    assert all(row["reserved"] == 0 and row["on_hand"] == 10 for row in levels.values())
+    assert StockLevel.objects.filter(updated_at=now).count() == 2
+    outbox = _rows(AtpChange)
+    assert {row["product_id"] for row in outbox} == {p.pk for p in products}
+    assert AtpChange.objects.filter(changed_at=now, updated_at=now).count() == 2
