@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from acorn.models import Membership, Role
-from acorn.tests.factories import UserFactory
+from acorn.models import Role
+from acorn.tests.factories import UserFactory, membership_create
 from tests.test_tenant_isolation import PROBES, URL_NAMES
 
 DASHBOARD = [name for name in URL_NAMES if not name.startswith("api:")]
@@ -35,7 +35,7 @@ CONTROL = {name: "a\x1bb\x07" for name in FIELD_NAMES}
 
 def _admin(tenant):
     user = UserFactory(username=f"hostile-admin-{tenant.slug}")
-    Membership.objects.create(tenant=tenant, user=user, role=Role.ADMIN)
+    membership_create(tenant=tenant, user=user, role=Role.ADMIN)
     client = Client(raise_request_exception=False)
     client.force_login(user)
     return client

@@ -18,9 +18,9 @@ from django.test import Client
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
-from acorn.models import Membership, Role
+from acorn.models import Role
 from acorn.tenancy import tenant_scope
-from acorn.tests.factories import UserFactory
+from acorn.tests.factories import UserFactory, membership_create
 from channels.tests.factories import AmazonVendorAccountFactory
 
 # Made at run time: the debug page shows source lines around each frame,
@@ -52,7 +52,7 @@ def captured():
 
 def _admin(tenant):
     user = UserFactory()
-    Membership.objects.create(tenant=tenant, user=user, role=Role.ADMIN)
+    membership_create(tenant=tenant, user=user, role=Role.ADMIN)
     client = Client(raise_request_exception=False)
     client.force_login(user)
     return client
