@@ -1,27 +1,16 @@
-"""The Celery application, its queues, and the periodic schedule."""
+"""The Celery application and the periodic schedule (queues: acorn.queues)."""
 
-import enum
 import os
 
 from celery import Celery
+
+from acorn.queues import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acorn.settings.local")
 
 app = Celery("acorn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-class Queue(enum.StrEnum):
-    # Rate-limited SP-API I/O: few workers, many waits on the token bucket.
-    AMAZON = "amazon"
-    # Web-store I/O (Shopify, Magento, BigCommerce pushes and pulls).
-    STORES = "stores"
-    # CPU-bound document rendering (PDF/A-3); kept apart so it cannot
-    # starve the I/O queues.
-    DOCUMENTS = "documents"
-    # Everything short and local.
-    DEFAULT = "default"
 
 
 app.conf.task_queues_names = [queue.value for queue in Queue]

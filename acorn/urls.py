@@ -37,6 +37,8 @@ urlpatterns = [
     path(TENANT + "settings/audit/", views.AuditLogView.as_view(), name="audit_log"),
     path(TENANT + "settings/members/", views.MemberListView.as_view(), name="member_list"),
     path(TENANT + "settings/api-keys/", views.ApiKeyListView.as_view(), name="api_key_list"),
+    path(TENANT + "imports/<int:job_id>/", views.ImportJobDetailView.as_view(),
+         name="import_job_detail"),
 ]
 for app in DOMAIN_APPS:
     urlpatterns.append(path(TENANT, include(f"{app}.urls", namespace=app)))
