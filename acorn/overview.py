@@ -1,4 +1,4 @@
-"""The home dashboard's cards.
+"""The home dashboard: its cards and its page.
 
 Floor 4 wiring: reads each app's summary selector by dotted name, so the
 kernel imports no domain app, and an app that has none yet is skipped.
@@ -6,7 +6,11 @@ kernel imports no domain app, and an app that has none yet is skipped.
 
 from __future__ import annotations
 
+from django.shortcuts import render
 from django.utils.module_loading import import_string
+from django.views import View
+
+from acorn.views import TenantViewMixin
 
 OVERVIEW_SELECTORS = [
     "channels.selectors.overview_cards",
@@ -25,3 +29,13 @@ def overview_cards(*, tenant) -> list[dict]:
             continue
         cards.extend(selector(tenant=tenant))
     return cards
+
+
+class TenantHomeView(TenantViewMixin, View):
+    """``/t/<slug>/``: every app's cards (here, on floor 4, because the
+    basement's views may not import the wiring)."""
+
+    def get(self, request, tenant_slug):
+        return render(
+            request, "acorn/tenant_home.html", {"cards": overview_cards(tenant=self.tenant)}
+        )

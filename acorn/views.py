@@ -117,15 +117,6 @@ class RootView(LoginRequiredMixin, View):
         return render(request, "acorn/tenant_picker.html", {"memberships": memberships})
 
 
-class TenantHomeView(TenantViewMixin, View):
-    def get(self, request, tenant_slug):
-        from acorn.overview import overview_cards
-
-        return render(
-            request, "acorn/tenant_home.html", {"cards": overview_cards(tenant=self.tenant)}
-        )
-
-
 class AuditLogView(TenantViewMixin, View):
     required_role = Role.ADMIN
 
