@@ -16,6 +16,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable, Iterator
+from xml.etree.ElementTree import ParseError, iterparse
 
 import tablib
 from django.utils.translation import gettext_lazy as _
@@ -177,6 +178,54 @@ def _xlsx_check(content: bytes) -> None:
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError):
         raise ApplicationError(str(UNREADABLE).format(format="XLSX")) from None
+    _xlsx_sizes_check(members)
+    for member in members:
+        if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+            _xlsx_sheet_scan(archive, member)
+
+
+def _xlsx_sheet_scan(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    """Stream one sheet's XML in constant memory, counting rows and cells.
+
+    openpyxl's read-only mode streams rows, but when a sheet has no
+    ``<dimension>`` element it first walks the whole sheet keeping every
+    element (a memory bomb for a hostile file); this pass refuses such a
+    sheet at its ``MAX_ROWS + 1``-th row, before openpyxl opens it.
+    """
+    max_cells = (MAX_ROWS + 1) * MAX_COLUMNS
+    rows = cells = 0
+    parents, cell_ref = [], ""
+    try:
+        with archive.open(member) as source:
+            for event, element in iterparse(source, events=("start", "end")):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if event == "start":
+                    parents.append(element)
+                    if tag == "c":
+                        cell_ref = element.get("r", "")
+                    continue
+                parents.pop()
+                if tag == "row":
+                    rows += 1
+                    if rows > MAX_ROWS + 1:  # the header row plus MAX_ROWS
+                        raise ApplicationError(str(TOO_MANY_ROWS).format(max=MAX_ROWS))
+                elif tag == "c":
+                    cells += 1
+                    if cells > max_cells:
+                        raise ApplicationError(str(TOO_MANY_ROWS).format(max=MAX_ROWS))
+                elif tag in ("t", "v") and element.text and len(element.text) > MAX_CELL_CHARS:
+                    raise ApplicationError(str(CELL_TOO_LONG).format(
+                        line=rows + 1, column=echo(cell_ref.rstrip("0123456789") or "?", 3),
+                        length=f"{len(element.text):,}", limit=f"{MAX_CELL_CHARS:,}",
+                        start=echo(element.text),
+                    ))
+                if parents and tag in ("row", "c"):
+                    parents[-1].remove(element)
+    except (ParseError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise ApplicationError(str(UNREADABLE).format(format="XLSX")) from exc
+
+
+def _xlsx_sizes_check(members: list[zipfile.ZipInfo]) -> None:
     total = 0
     for member in members:
         total += member.file_size
