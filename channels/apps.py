@@ -15,7 +15,7 @@ class ChannelsConfig(AppConfig):
         # importing this app (floors, docs/architecture.md).
         importer_register(Importer(kind="channels.sku_mappings", run=mapping_import_file,
                                    page_url_name="channels:mapping_import",
-                                   title=_("Import SKU mappings")))
+                                   title=_("Import SKU mappings"), role="admin"))
 
 
 # The import name "channels" is also the Django Channels distribution's;

@@ -16,9 +16,10 @@ import csv
 import io
 import zipfile
 from collections.abc import Callable, Iterator
-from xml.etree.ElementTree import ParseError, iterparse
+from xml.etree.ElementTree import ParseError
 
 import tablib
+from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext_lazy as _
 
 from acorn.exceptions import ApplicationError

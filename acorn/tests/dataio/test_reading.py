@@ -4,6 +4,7 @@ refused with a short message, before the work it would cost."""
 import io
 import random
 import string
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -117,3 +118,22 @@ def test_progress_is_reported_while_rows_stream():
     rows = "".join(f"S{n},x\n" for n in range(2_500))
     dataset_load(content=("sku,name\n" + rows).encode(), filename="p.csv", progress=seen.append)
     assert seen == [1_000, 2_000, 2_500]
+
+
+def test_an_xml_entity_bomb_is_refused():
+    # Given a sheet declaring nested entities (billion laughs)
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+    content = xlsx_from_sheet_xml([row_xml(1, ["sku"]), '<row r="2"><c r="A2" t="inlineStr">'
+                                   "<is><t>&lol2;</t></is></c></row>"])
+    # (the DOCTYPE goes before the sheet's root element)
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = bomb + data.split(b"?>", 1)[1]
+            archive.writestr(member.filename, data)
+    # Then entities are refused, not expanded
+    assert "could not be read as XLSX" in _refused(out.getvalue(), "lol.xlsx")
