@@ -51,7 +51,7 @@ NUL_BYTES = _("The file contains NUL bytes; save it again as CSV or XLSX.")
 TOO_MANY_ROWS = _("The file has more than {max} rows; split it.")
 CELL_TOO_LONG = _(
     "Row {line}, column {column}: a cell has {length} characters; the limit is "
-    "{limit} (it starts \u201c{start}\u201d)."
+    "{limit} (it starts “{start}”)."
 )
 XLSX_TOO_LARGE = _("The XLSX file unpacks to more than {limit} MB.")
 XLSX_BOMB = _("The XLSX file is compressed {ratio}:1, more than a spreadsheet can be.")
