@@ -7,7 +7,7 @@ every row unchanged and writes nothing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import tablib
 from django.core.exceptions import ValidationError
@@ -180,7 +180,7 @@ def forecast_import(
     The latest import of an (ASIN, week) replaces the previous one. All
     rows or none, as for products.
     """
-    results, valid = [], []
+    results, valid, seen = [], [], set()
     for line, row in enumerate(rows, start=2):
         errors = {}
         asin = cell_text(row.get("asin")).upper()
@@ -202,6 +202,12 @@ def forecast_import(
         except ValidationError as exc:
             errors["asin"] = exc.messages
         forecast = AmazonForecast(tenant=tenant, asin=asin, source=source[:200], **values)
+        if not errors:
+            # One upsert cannot write the same (ASIN, week) twice.
+            week_day = week.date() if isinstance(week, datetime) else week
+            if (asin, week_day) in seen:
+                errors["week_start"] = [f"ASIN {asin} week {week_day} appears twice in the file."]
+            seen.add((asin, week_day))
         if not errors:
             forecast.week_start = week
             if not values["p70"] <= values["p80"] <= values["p90"]:
