@@ -149,7 +149,7 @@ def hostile_files(draw, kind: str):
             column = draw(st.sampled_from(spec["text"]))
             row[column] = draw(st.sampled_from(sorted(FORMULA_PREFIXES))) + row[column]
         elif mutation == "ragged":
-            del row[draw(st.integers(0, len(row) - 1)):]
+            del row[draw(st.integers(1, len(row))):]
         elif mutation == "header_drop":
             headers[draw(st.sampled_from(spec["required"]))] = ""
         elif mutation == "header_dup":
@@ -157,6 +157,10 @@ def hostile_files(draw, kind: str):
         elif mutation == "header_rename":
             headers[draw(st.integers(0, len(headers) - 1))] = draw(names)
         done.add(mutation)
+    # a huge cell counts only if no later mutation cut it off
+    done.discard("huge_cell")
+    if any(len(cell) > reading.MAX_CELL_CHARS for row in [headers, *rows] for cell in row):
+        done.add("huge_cell")
     file_format = draw(st.sampled_from(["csv", "xlsx"]))
     if file_format == "xlsx":
         content = xlsx_rows([headers, *rows])
