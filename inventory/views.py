@@ -15,6 +15,7 @@ from django.views import View
 
 from acorn.dataio import dataset_response, export_dataset
 from acorn.dataio.jobs import import_upload
+from acorn.dataio.uploads import BoundedUploadMixin, upload_too_large_message
 from acorn.exceptions import ApplicationError
 from acorn.models import AuditAction, ImportJob, Role
 from acorn.services import audit_record, audit_snapshot
@@ -244,7 +245,7 @@ class UploadForm(forms.Form):
     apply = forms.BooleanField(required=False, label=_("Apply (otherwise a dry run)"))
 
 
-class _ImportView(TenantViewMixin, View):
+class _ImportView(BoundedUploadMixin, TenantViewMixin, View):
     """Upload a file: small files are imported now, large ones become a
     job on the worker whose page shows progress."""
 
@@ -258,6 +259,10 @@ class _ImportView(TenantViewMixin, View):
 
     def post(self, request, tenant_slug):
         form = UploadForm(request.POST, request.FILES)
+        if too_large := upload_too_large_message(request):
+            form = UploadForm(request.POST)
+            form.add_error(None, too_large)
+            return self.get(request, tenant_slug, form=form)
         if not form.is_valid():
             return self.get(request, tenant_slug, form=form)
         try:

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from acorn.dataio import jobs
+from acorn.dataio.reading import MAX_UPLOAD_BYTES
 from acorn.models import AuditEntry, ImportJob, ImportJobStatus
 from acorn.tenancy import tenant_scope
 from channels.models import SkuMapping
@@ -143,3 +144,40 @@ def test_a_large_mapping_file_runs_as_a_job_for_admins_only(
     # An operations user may not read an admin import's page
     ops = member_client(tenant_a, role="operations")
     assert ops.get(response["Location"]).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "role"), [("inventory:product_import", "operations"),
+                                            ("channels:mapping_import", "admin")])
+def test_an_upload_over_the_limit_is_cut_off_while_it_arrives(tenant_a, member_client, name,
+                                                               role, monkeypatch):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    # Given the handler that would store the file counts what it receives
+    stored = []
+    original = TemporaryFileUploadHandler.receive_data_chunk
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk",
+                        lambda self, data, start: stored.append(len(data)) or original(
+                            self, data, start))
+    client = member_client(tenant_a, role=role)
+    url = reverse(name, kwargs={"tenant_slug": tenant_a.slug})
+    # When a file one byte over the limit is posted
+    response = _post(client, url, b"x" * (MAX_UPLOAD_BYTES + 1), "big.csv")
+    # Then the page says so, nothing is queued, and the storage handler got
+    # less than the limit
+    assert response.status_code == 200
+    assert "The file is larger than 10 MB." in response.content.decode()
+    with tenant_scope(tenant_a):
+        assert not ImportJob.objects.exists()
+    assert sum(stored) <= MAX_UPLOAD_BYTES
+
+
+@pytest.mark.django_db
+def test_the_upload_views_still_check_csrf(tenant_a, member_client):
+    from django.test import Client
+
+    user = member_client(tenant_a, role="admin").user
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    url = reverse("inventory:product_import", kwargs={"tenant_slug": tenant_a.slug})
+    assert _post(strict, url, b"sku,name\n", "p.csv").status_code == 403

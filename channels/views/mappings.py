@@ -10,6 +10,7 @@ from django.views import View
 
 from acorn.dataio import dataset_response
 from acorn.dataio.jobs import import_upload
+from acorn.dataio.uploads import BoundedUploadMixin, upload_too_large_message
 from acorn.exceptions import ApplicationError
 from acorn.models import ImportJob
 from channels.selectors.accounts import account_get, account_list, mapping_get, mapping_list
@@ -97,12 +98,16 @@ class MappingEditView(AdminOnlyMixin, View):
         return redirect("channels:mapping_list", tenant_slug=tenant_slug)
 
 
-class MappingImportView(AdminOnlyMixin, View):
+class MappingImportView(BoundedUploadMixin, AdminOnlyMixin, View):
     def get(self, request, tenant_slug):
         return render(request, "channels/mapping_import.html", {"form": ImportForm()})
 
     def post(self, request, tenant_slug):
         form = ImportForm(request.POST, request.FILES)
+        if too_large := upload_too_large_message(request):
+            form = ImportForm(request.POST)
+            form.add_error(None, too_large)
+            return render(request, "channels/mapping_import.html", {"form": form})
         if not form.is_valid():
             return render(request, "channels/mapping_import.html", {"form": form})
         try:
