@@ -34,6 +34,7 @@ test: $(STAMP)
 	@bash scripts/system-packages.sh test
 	$(PY) -m acorn.db.bootstrap
 	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=acorn.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --create-db -q -p no:randomly
 

@@ -1,10 +1,9 @@
-"""The Celery application, its queues, and the periodic schedule."""
-
-import enum
+"""The Celery application and the periodic schedule (queues: acorn.queues)."""
 
 from celery import Celery
 
 from acorn.env import settings_module_default
+from acorn.queues import Queue
 
 # Production unless told otherwise: a worker or beat started without
 # configuration refuses to run without its secrets (wsgi.py does the same);
@@ -14,18 +13,6 @@ settings_module_default("acorn.settings.production")
 app = Celery("acorn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-class Queue(enum.StrEnum):
-    # Rate-limited SP-API I/O: few workers, many waits on the token bucket.
-    AMAZON = "amazon"
-    # Web-store I/O (Shopify, Magento, BigCommerce pushes and pulls).
-    STORES = "stores"
-    # CPU-bound document rendering (PDF/A-3); kept apart so it cannot
-    # starve the I/O queues.
-    DOCUMENTS = "documents"
-    # Everything short and local.
-    DEFAULT = "default"
 
 
 app.conf.task_queues_names = [queue.value for queue in Queue]

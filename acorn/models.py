@@ -264,3 +264,49 @@ class PlatformTaskFailure(TimestampedModel):
 
     def __str__(self):
         return f"{self.task_name} x{self.failure_count}"
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(TenantModel):
+    """A file import run by the worker (large uploads), with its progress.
+
+    The upload is kept in the row (bounded by ``acorn.dataio``'s upload
+    limit) so any worker on any host can read it; it is cleared when the
+    job ends.
+    """
+
+    kind = models.CharField(max_length=64)
+    filename = models.CharField(max_length=300)
+    content = models.BinaryField(editable=False)
+    apply = models.BooleanField(default=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "kind", "-created_at"], name="import_job_recent")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.filename}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED)

@@ -1,4 +1,4 @@
-"""The home dashboard's cards.
+"""The home dashboard: its cards and its page.
 
 Floor 4 wiring: reads each app's summary selector by dotted name, so the
 kernel imports no domain app, and an app that has none yet is skipped.
@@ -6,11 +6,14 @@ kernel imports no domain app, and an app that has none yet is skipped.
 
 from __future__ import annotations
 
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from django.views import View
 
 from acorn.models import Role
+from acorn.views import TenantViewMixin
 
 OVERVIEW_SELECTORS = [
     "channels.selectors.overview_cards",
@@ -71,3 +74,16 @@ def onboarding_checklist(*, tenant, membership) -> list[dict]:
         )
         steps.append({"code": code, "label": label, "done": done.get(code, False), "url": url})
     return steps
+
+
+class TenantHomeView(TenantViewMixin, View):
+    """``/t/<slug>/``: every app's cards and, until the tenant is set up,
+    its checklist (here, on floor 4, because the basement's views may not
+    import the wiring)."""
+
+    def get(self, request, tenant_slug):
+        context = {
+            "cards": overview_cards(tenant=self.tenant),
+            "checklist": onboarding_checklist(tenant=self.tenant, membership=request.membership),
+        }
+        return render(request, "acorn/tenant_home.html", context)

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from acorn import apis, views
+from acorn import apis, overview, views
 from acorn.monitoring import health, metrics
 
 TENANT = "t/<slug:tenant_slug>/"
@@ -54,10 +54,12 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", API_DOCS_VIEW, name="api_docs"),
-    path(TENANT, views.TenantHomeView.as_view(), name="tenant_home"),
+    path(TENANT, overview.TenantHomeView.as_view(), name="tenant_home"),
     path(TENANT + "settings/audit/", views.AuditLogView.as_view(), name="audit_log"),
     path(TENANT + "settings/members/", views.MemberListView.as_view(), name="member_list"),
     path(TENANT + "settings/api-keys/", views.ApiKeyListView.as_view(), name="api_key_list"),
+    path(TENANT + "imports/<int:job_id>/", views.ImportJobDetailView.as_view(),
+         name="import_job_detail"),
 ]
 for app in DOMAIN_APPS:
     urlpatterns.append(path(TENANT, include(f"{app}.urls", namespace=app)))

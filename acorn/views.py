@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from acorn import selectors, services
+from acorn.dataio.jobs import import_job_get, importer_get
 from acorn.exceptions import ApplicationError, NotFoundError
 from acorn.models import AuditAction, Role, Tenant
 from acorn.tenancy import TenantRef, _current_tenant
@@ -127,19 +128,6 @@ class RootView(LoginRequiredMixin, View):
         if len(memberships) == 1:
             return redirect("tenant_home", tenant_slug=memberships[0].tenant.slug)
         return render(request, "acorn/tenant_picker.html", {"memberships": memberships})
-
-
-class TenantHomeView(TenantViewMixin, View):
-    def get(self, request, tenant_slug):
-        # Floor 4 (the home page wiring) is imported here, not at the top:
-        # the kernel must not import the domain apps while they load.
-        from acorn.overview import onboarding_checklist, overview_cards
-
-        context = {
-            "cards": overview_cards(tenant=self.tenant),
-            "checklist": onboarding_checklist(tenant=self.tenant, membership=request.membership),
-        }
-        return render(request, "acorn/tenant_home.html", context)
 
 
 class AuditLogView(TenantViewMixin, View):
@@ -509,3 +497,32 @@ class InvitationAcceptView(View):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("You joined %(tenant)s.") % {"tenant": tenant.name})
         return redirect("tenant_home", tenant_slug=tenant.slug)
+
+
+# A running import's page reloads this often: progress is written every
+# 1,000 rows, a few times a second on a busy file.
+JOB_PAGE_REFRESH_S = 2
+
+
+class ImportJobDetailView(TenantViewMixin, View):
+    """A large import running on the worker: progress while it runs (the
+    page refreshes itself), then the result, or the reason it failed."""
+
+    def get(self, request, tenant_slug, job_id):
+        job = import_job_get(tenant=self.tenant, job_id=job_id)
+        if job is None:
+            raise Http404("No such import.")
+        try:
+            importer = importer_get(job.kind)
+        except ApplicationError:
+            raise Http404("No such import.") from None
+        if not request.membership.allows(importer.role):
+            raise PermissionDenied("Your role does not allow this.")
+        response = render(request, "acorn/import_job_detail.html", {
+            "job": job, "importer": importer, "result": job.result or None,
+            "page_url": reverse(importer.page_url_name, kwargs={"tenant_slug": tenant_slug}),
+        })
+        if not job.is_done:
+            # The Refresh header reloads the page without any script (CSP).
+            response["Refresh"] = str(JOB_PAGE_REFRESH_S)
+        return response

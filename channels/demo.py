@@ -31,8 +31,7 @@ def seed(*, tenant) -> None:
     from channels.services.accounts import account_create
     from channels.services.mappings import mapping_create
     from inventory.selectors import product_list, warehouse_list
-    from inventory.services.catalog import product_create, warehouse_create
-    from inventory.services.stock import stock_receive
+    from inventory.services import product_create, stock_receive, warehouse_create
 
     if not Gs1Settings.objects.filter(tenant=tenant).exists():
         gs1 = Gs1Settings(tenant=tenant, company_prefix="0614141")

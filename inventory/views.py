@@ -4,37 +4,26 @@ from __future__ import annotations
 
 import uuid
 
-import tablib
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from acorn.dataio import dataset_response, export_dataset
+from acorn.dataio.jobs import import_upload
+from acorn.dataio.uploads import BoundedUploadMixin, upload_too_large_message
 from acorn.exceptions import ApplicationError
-from acorn.models import AuditAction, Role
+from acorn.models import AuditAction, ImportJob, Role
 from acorn.services import audit_record, audit_snapshot
 from acorn.views import TenantViewMixin
 from inventory import selectors, services
 from inventory.models import HoldKind, HoldStatus, InboundStatus, PlanStatus
 
 CHANNELS = ("amazon_vendor", "web_store")
-
-
-def _export(dataset: tablib.Dataset, name: str, file_format: str) -> HttpResponse:
-    if file_format == "xlsx":
-        response = HttpResponse(
-            dataset.export("xlsx"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    else:
-        file_format = "csv"
-        response = HttpResponse(dataset.export("csv"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
-    return response
 
 
 class StockFilterForm(forms.Form):
@@ -256,70 +245,57 @@ class UploadForm(forms.Form):
     apply = forms.BooleanField(required=False, label=_("Apply (otherwise a dry run)"))
 
 
-class ProductImportView(TenantViewMixin, View):
+class _ImportView(BoundedUploadMixin, TenantViewMixin, View):
+    """Upload a file: small files are imported now, large ones become a
+    job on the worker whose page shows progress."""
+
+    kind: str
+    template_name: str
+
     def get(self, request, tenant_slug, form=None, result=None):
-        return render(request, "inventory/product_import.html", {
+        return render(request, self.template_name, {
             "form": form or UploadForm(), "result": result,
         })
 
     def post(self, request, tenant_slug):
         form = UploadForm(request.POST, request.FILES)
+        if too_large := upload_too_large_message(request):
+            form = UploadForm(request.POST)
+            form.add_error(None, too_large)
+            return self.get(request, tenant_slug, form=form)
         if not form.is_valid():
             return self.get(request, tenant_slug, form=form)
-        upload = form.cleaned_data["file"]
         try:
-            dataset = services.imports.dataset_load(content=upload.read(), filename=upload.name)
-            result = services.product_import(
-                tenant=self.tenant, dataset=dataset, dry_run=not form.cleaned_data["apply"]
+            outcome = import_upload(
+                tenant=self.tenant, kind=self.kind, upload=form.cleaned_data["file"],
+                apply=form.cleaned_data["apply"], actor=request.user,
             )
         except ApplicationError as exc:
             form.add_error("file", exc.message)
             return self.get(request, tenant_slug, form=form)
-        if result.applied:
-            audit_record(
-                actor=request.user, action=AuditAction.ACTION, object_type="inventory.Product",
-                object_repr=upload.name[:300],
-                summary=f"Products imported: {result.count('create')} created, "
-                        f"{result.count('update')} updated",
-            )
+        if isinstance(outcome, ImportJob):
+            messages.info(request, _("The file is large: the import runs in the background."))
+            return redirect("import_job_detail", tenant_slug=tenant_slug, job_id=outcome.pk)
+        if outcome.applied:
             messages.success(request, _("Import applied."))
-        return self.get(request, tenant_slug, form=UploadForm(), result=result)
+        return self.get(request, tenant_slug, form=UploadForm(), result=outcome)
+
+
+class ProductImportView(_ImportView):
+    kind = "inventory.products"
+    template_name = "inventory/product_import.html"
 
 
 class ProductExportView(TenantViewMixin, View):
     def get(self, request, tenant_slug):
         dataset = services.product_export_dataset(tenant=self.tenant)
-        return _export(dataset, "products", request.GET.get("format", "csv"))
+        return dataset_response(dataset, name="products",
+                                file_format=request.GET.get("format", "csv"))
 
 
-class ForecastImportView(TenantViewMixin, View):
-    def get(self, request, tenant_slug, form=None, result=None):
-        return render(request, "inventory/forecast_import.html", {
-            "form": form or UploadForm(), "result": result,
-        })
-
-    def post(self, request, tenant_slug):
-        form = UploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.get(request, tenant_slug, form=form)
-        upload = form.cleaned_data["file"]
-        try:
-            dataset = services.imports.dataset_load(content=upload.read(), filename=upload.name)
-            result = services.forecast_import_dataset(
-                tenant=self.tenant, dataset=dataset, source=upload.name,
-                dry_run=not form.cleaned_data["apply"],
-            )
-        except ApplicationError as exc:
-            form.add_error("file", exc.message)
-            return self.get(request, tenant_slug, form=form)
-        if result.applied:
-            audit_record(
-                actor=request.user, action=AuditAction.ACTION,
-                object_type="inventory.AmazonForecast", object_repr=upload.name[:300],
-                summary=f"Amazon forecast imported: {len(result.rows)} weeks",
-            )
-            messages.success(request, _("Forecast imported."))
-        return self.get(request, tenant_slug, form=UploadForm(), result=result)
+class ForecastImportView(_ImportView):
+    kind = "inventory.forecast"
+    template_name = "inventory/forecast_import.html"
 
 
 class PurchasePlanView(TenantViewMixin, View):
@@ -360,20 +336,22 @@ class PurchasePlanReviewView(TenantViewMixin, View):
 
 class PurchasePlanExportView(TenantViewMixin, View):
     def get(self, request, tenant_slug):
-        dataset = tablib.Dataset(headers=[
+        dataset = export_dataset(headers=[
             "sku", "supplier", "status", "weekly_demand", "safety_stock", "reorder_point",
             "stock_position", "suggested_quantity", "suggested_order_on", "reasoning",
-        ])
-        for line in selectors.purchase_plan_list(tenant=self.tenant):
-            dataset.append([
+        ], rows=(
+            [
                 line.product.sku, line.product.supplier.code if line.product.supplier else "",
-                line.status, str(line.weekly_demand), line.safety_stock, line.reorder_point,
+                line.status, line.weekly_demand, line.safety_stock, line.reorder_point,
                 line.stock_position, line.suggested_quantity,
                 line.suggested_order_on.isoformat() if line.suggested_order_on else "",
                 line.reasoning,
-            ])
+            ]
+            for line in selectors.purchase_plan_list(tenant=self.tenant)
+        ))
         stamp = timezone.now().strftime("%Y%m%d")
-        return _export(dataset, f"purchase-plan-{stamp}", request.GET.get("format", "csv"))
+        return dataset_response(dataset, name=f"purchase-plan-{stamp}",
+                                file_format=request.GET.get("format", "csv"))
 
 
 class WarehouseForm(forms.Form):

@@ -51,7 +51,19 @@ def _api_key_marker(tenant) -> ProbeTarget:
     return ProbeTarget(marker=f"key-of-{tenant.slug}")
 
 
+def _import_job_marker(tenant) -> ProbeTarget:
+    from acorn.models import ImportJob
+    from acorn.tenancy import tenant_scope
+
+    marker = f"import-of-{tenant.slug}.csv"
+    with tenant_scope(tenant):
+        job = ImportJob.objects.create(tenant=tenant, kind="inventory.products",
+                                       filename=marker, content=b"")
+    return ProbeTarget(marker=marker, kwargs={"job_id": job.pk})
+
+
 PROBES: dict[str, Probe] = {
+    "import_job_detail": _import_job_marker,
     "tenant_home": lambda tenant: ProbeTarget(marker=tenant.name),
     "audit_log": _audit_marker,
     "member_list": _member_marker,

@@ -51,12 +51,12 @@ from channels.models import (
 )
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 from channels.services.submissions import Presence, submission_create
-from inventory.selectors.stock import (
+from inventory.selectors import (
     atp_for_products,
     hold_list,
     inbound_supply_open_by_product,
 )
-from inventory.services.holds import (
+from inventory.services import (
     InsufficientStockError,
     stock_hold_place,
     stock_hold_release,

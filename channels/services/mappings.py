@@ -12,6 +12,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from acorn.dataio import (
+    ImportResult,
+    RowResult,
+    asin_validate,
+    cell_bool,
+    cell_integer,
+    cell_text,
+    echo,
+    export_dataset,
+    import_row_action,
+    sku_validate,
+)
 from acorn.exceptions import ApplicationError, NotFoundError
 from acorn.models import AuditAction
 from acorn.services import audit_record, audit_snapshot, model_update
@@ -26,6 +38,7 @@ from channels.models import (
     PurchaseOrderLine,
     SkuMapping,
 )
+from inventory.services import product_resolve, products_resolve
 
 MAPPING_COLUMNS = ["account", "asin", "vendor_product_id", "sku", "order_unit",
                    "units_per_order_unit", "is_active"]
@@ -34,7 +47,9 @@ MAPPING_FIELDS = ["asin", "vendor_product_id", "product", "order_unit", "units_p
 MAPPING_NOT_FOUND = "No such SKU mapping."
 MISSING_COLUMNS = "Missing columns: {columns}."
 NOT_AN_UNMAPPED_LINE = "This exception is not an open unmapped-line exception."
-TRUE_WORDS = {"1", "true", "yes", "y", "x"}
+# Amazon's vendor product id is the vendor's own code (SKU or EAN): any
+# printable text up to the column's 64 characters.
+VENDOR_PRODUCT_ID_INVALID = "A vendor product id has at most 64 printable characters."
 
 
 def _clean(mapping: SkuMapping) -> None:
@@ -58,8 +73,6 @@ def _clean(mapping: SkuMapping) -> None:
 def mapping_create(*, tenant, account, asin: str, product, vendor_product_id: str = "",
                    order_unit: str = OrderUnit.EACHES, units_per_order_unit: int = 1,
                    actor=None) -> SkuMapping:
-    from inventory.services.stock import product_resolve
-
     if account.tenant_id != tenant.pk:
         raise NotFoundError("No such Amazon vendor account.")
     product = product_resolve(tenant=tenant, ref=product)
@@ -76,8 +89,6 @@ def mapping_create(*, tenant, account, asin: str, product, vendor_product_id: st
 
 @transaction.atomic
 def mapping_update(*, tenant, mapping: SkuMapping, data: dict, actor=None):
-    from inventory.services.stock import product_resolve
-
     data = dict(data)
     if "product" in data:
         data["product"] = product_resolve(tenant=tenant, ref=data["product"])
@@ -109,12 +120,18 @@ def mapping_delete(*, tenant, mapping: SkuMapping, actor=None) -> None:
 # --- import / export --------------------------------------------------------------
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+def _field_errors(validate, value: str) -> list[str]:
+    try:
+        validate(value)
+    except ValidationError as exc:
+        return [str(message) for message in exc.messages]
+    return []
+
+
+def _vendor_product_id_validate(value: str) -> str:
+    if len(value) > 64 or not value.isprintable():
+        raise ValidationError(VENDOR_PRODUCT_ID_INVALID)
+    return value
 
 
 @transaction.atomic
@@ -123,17 +140,14 @@ def mapping_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True, act
 
     Reports per row: unknown account or product, an ASIN or vendor product
     id twice in the file or already mapped to another row, bad values.
-    Uses inventory's ImportResult/RowResult so the preview looks the same.
+    Uses the kernel's ImportResult/RowResult so every preview looks the same.
     """
-    from inventory.services.imports import ImportResult, RowResult, import_row_action
-    from inventory.services.stock import products_resolve
-
     missing = [c for c in ("account", "asin", "sku") if c not in dataset.headers]
     if missing:
         raise ApplicationError(MISSING_COLUMNS.format(columns=", ".join(missing)))
     rows = [dict(zip(dataset.headers, values, strict=False)) for values in dataset]
     accounts = {a.name: a for a in AmazonVendorAccount.objects.filter(tenant=tenant)}
-    skus = {_text(row.get("sku")) for row in rows if _text(row.get("sku"))}
+    skus = {cell_text(row.get("sku")) for row in rows if cell_text(row.get("sku"))}
     try:
         products = products_resolve(tenant=tenant, refs=list(skus))
     except ApplicationError as error:
@@ -149,44 +163,49 @@ def mapping_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True, act
     seen_asins, seen_vendor_ids = set(), set()
     for line, row in enumerate(rows, start=2):
         errors: dict[str, list[str]] = {}
-        account = accounts.get(_text(row.get("account")))
-        asin = _text(row.get("asin")).upper()
-        vendor_product_id = _text(row.get("vendor_product_id"))
-        sku = _text(row.get("sku"))
+        account = accounts.get(cell_text(row.get("account")))
+        asin = cell_text(row.get("asin")).upper()
+        vendor_product_id = cell_text(row.get("vendor_product_id"))
+        sku = cell_text(row.get("sku"))
         if account is None:
-            errors["account"] = [f"Unknown account {_text(row.get('account')) or '(blank)'}."]
+            errors["account"] = [
+                f"Unknown account {echo(cell_text(row.get('account'))) or '(blank)'}."
+            ]
         if not asin:
             errors["asin"] = ["This field cannot be blank."]
+        elif asin_errors := _field_errors(asin_validate, asin):
+            errors["asin"] = asin_errors
+        if vendor_id_errors := _field_errors(_vendor_product_id_validate, vendor_product_id):
+            errors["vendor_product_id"] = vendor_id_errors
         product = products.get(sku)
-        if product is None:
-            errors["sku"] = [f"Unknown product {sku or '(blank)'}."]
-        order_unit = _text(row.get("order_unit")) or OrderUnit.EACHES
+        if sku and (sku_errors := _field_errors(sku_validate, sku)):
+            errors["sku"] = sku_errors
+        elif product is None:
+            errors["sku"] = [f"Unknown product {echo(sku) or '(blank)'}."]
+        order_unit = cell_text(row.get("order_unit")) or OrderUnit.EACHES
         if order_unit not in OrderUnit.values:
             errors["order_unit"] = [f"Use one of {', '.join(OrderUnit.values)}."]
-        units_raw = _text(row.get("units_per_order_unit")) or "1"
         try:
-            units = int(units_raw)
-            if units < 1:
-                raise ValueError
-        except ValueError:
+            units = cell_integer(row.get("units_per_order_unit"), 1, min_value=1)
+        except ValidationError:
             errors["units_per_order_unit"] = ["Enter a whole number of at least 1."]
             units = 1
-        is_active = (_text(row.get("is_active")) or "yes").lower() in TRUE_WORDS
+        is_active = cell_bool(row.get("is_active"), default=True)
         account_id = account.pk if account else None
         if account and asin:
             if (account_id, asin) in seen_asins:
-                errors["asin"] = [f"ASIN {asin} appears twice for {account.name}."]
+                errors["asin"] = [f"ASIN {echo(asin)} appears twice for {account.name}."]
             seen_asins.add((account_id, asin))
         if account and vendor_product_id:
             if (account_id, vendor_product_id) in seen_vendor_ids:
                 errors["vendor_product_id"] = [
-                    f"Vendor product id {vendor_product_id} appears twice for {account.name}."
+                    f"Vendor product id {echo(vendor_product_id)} appears twice for {account.name}."
                 ]
             seen_vendor_ids.add((account_id, vendor_product_id))
             other = by_vendor_id.get((account_id, vendor_product_id))
             if other is not None and other.asin != asin:
                 errors["vendor_product_id"] = [
-                    f"Vendor product id {vendor_product_id} is already mapped to ASIN "
+                    f"Vendor product id {echo(vendor_product_id)} is already mapped to ASIN "
                     f"{other.asin}."
                 ]
         mapping = existing.get((account_id, asin))
@@ -213,9 +232,9 @@ def mapping_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True, act
             errors=errors, is_new=is_new, changes=changes, instance=mapping,
             to_create=to_create, to_update=to_update,
         )
-        results.append(RowResult(line=line, key=f"{_text(row.get('account'))} {asin}",
+        results.append(RowResult(line=line, key=echo(f"{cell_text(row.get('account'))} {asin}"),
                                  action=action, errors=errors,
-                                 changes={k: str(v) for k, v in changes.items()}))
+                                 changes={k: echo(v, 100) for k, v in changes.items()}))
     result = ImportResult(rows=results, applied=False)
     if dry_run or result.has_errors:
         return result
@@ -236,14 +255,21 @@ def mapping_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True, act
     return result
 
 
+def mapping_import_file(*, tenant, dataset: tablib.Dataset, dry_run: bool = True, actor=None,
+                        filename: str = "") -> ImportResult:
+    """The importer registered for dashboard uploads and import jobs."""
+    return mapping_import(tenant=tenant, dataset=dataset, dry_run=dry_run, actor=actor)
+
+
 def mapping_export_dataset(*, tenant) -> tablib.Dataset:
-    """Every mapping in the import's own columns (a round trip is a no-op)."""
-    dataset = tablib.Dataset(headers=MAPPING_COLUMNS)
+    """Every mapping in the import's own columns (a round trip is a no-op),
+    formula-safe."""
     mappings = SkuMapping.objects.filter(tenant=tenant).select_related("account", "product")
-    for m in mappings.order_by("account__name", "asin", "id"):
-        dataset.append([m.account.name, m.asin, m.vendor_product_id, m.product.sku,
-                        m.order_unit, m.units_per_order_unit, "yes" if m.is_active else "no"])
-    return dataset
+    return export_dataset(headers=MAPPING_COLUMNS, rows=(
+        [m.account.name, m.asin, m.vendor_product_id, m.product.sku, m.order_unit,
+         m.units_per_order_unit, "yes" if m.is_active else "no"]
+        for m in mappings.order_by("account__name", "asin", "id")
+    ))
 
 
 # --- map and retry ----------------------------------------------------------------------

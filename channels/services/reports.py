@@ -108,7 +108,7 @@ def vendor_report_collect(*, tenant, run: SyncRun, **client_options) -> SyncRun:
 
 
 def _forecast_store(*, tenant, account, document: dict) -> dict:
-    from inventory.services.imports import forecast_import
+    from inventory.services import forecast_import
 
     # Keep the newest generation per (ASIN, week).
     rows: dict[tuple[str, str], dict] = {}
@@ -138,7 +138,7 @@ def _forecast_store(*, tenant, account, document: dict) -> dict:
 
 
 def _sales_store(*, tenant, account, document: dict) -> dict:
-    from inventory.services.planning import demand_record
+    from inventory.services import demand_record
 
     mappings = mapping_index_load(tenant=tenant, account=account)
     recorded = unmapped = 0

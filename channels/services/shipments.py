@@ -53,7 +53,7 @@ from channels.models import (
 )
 from channels.services.acknowledgements import HOLD_SOURCE_TYPE
 from channels.services.submissions import Presence, submission_create
-from inventory.services.holds import stock_hold_consume
+from inventory.services import stock_hold_consume
 from vendor_api.operations.shipments import (
     Carton as AsnCarton,
 )

@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from acorn.celery_app import Queue
 from acorn.models import Tenant
+from acorn.queues import Queue
 from acorn.tenancy import tenant_task
 from channels.services import api_health as api_health_services
 from channels.services import archives as archive_services

@@ -7,8 +7,8 @@ load the account and call the service of the same name.
 
 from celery import shared_task
 
-from acorn.celery_app import Queue
 from acorn.models import Tenant
+from acorn.queues import Queue
 from acorn.tenancy import tenant_scope, tenant_task
 from channels.models import AmazonVendorAccount, SyncKind
 from channels.services import purchase_orders as services

@@ -2,8 +2,8 @@
 
 from celery import shared_task
 
-from acorn.celery_app import Queue
 from acorn.models import Tenant
+from acorn.queues import Queue
 from acorn.tenancy import tenant_scope, tenant_task
 from channels.models import AccountStatus, AmazonVendorAccount, SyncRun
 from channels.services import reports as services

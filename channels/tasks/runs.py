@@ -3,8 +3,8 @@ outage exceptions of submissions sent since are resolved."""
 
 from celery import shared_task
 
-from acorn.celery_app import Queue
 from acorn.models import Tenant
+from acorn.queues import Queue
 from acorn.tenancy import tenant_task
 from channels.services.outages import outage_exceptions_resolve
 from channels.services.runs import sync_runs_sweep

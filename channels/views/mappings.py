@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from acorn.dataio import dataset_response
+from acorn.dataio.jobs import import_upload
+from acorn.dataio.uploads import BoundedUploadMixin, upload_too_large_message
 from acorn.exceptions import ApplicationError
+from acorn.models import ImportJob
 from channels.selectors.accounts import account_get, account_list, mapping_get, mapping_list
 from channels.services.mappings import (
     mapping_create,
     mapping_delete,
     mapping_export_dataset,
-    mapping_import,
     mapping_update,
 )
 from channels.views.accounts import AdminOnlyMixin
@@ -95,43 +98,39 @@ class MappingEditView(AdminOnlyMixin, View):
         return redirect("channels:mapping_list", tenant_slug=tenant_slug)
 
 
-class MappingImportView(AdminOnlyMixin, View):
+class MappingImportView(BoundedUploadMixin, AdminOnlyMixin, View):
     def get(self, request, tenant_slug):
         return render(request, "channels/mapping_import.html", {"form": ImportForm()})
 
     def post(self, request, tenant_slug):
-        from inventory.services.imports import dataset_load
-
         form = ImportForm(request.POST, request.FILES)
+        if too_large := upload_too_large_message(request):
+            form = ImportForm(request.POST)
+            form.add_error(None, too_large)
+            return render(request, "channels/mapping_import.html", {"form": form})
         if not form.is_valid():
             return render(request, "channels/mapping_import.html", {"form": form})
-        upload = form.cleaned_data["file"]
         try:
-            dataset = dataset_load(content=upload.read(), filename=upload.name)
-            result = mapping_import(tenant=self.tenant, dataset=dataset,
-                                    dry_run=not form.cleaned_data["apply"], actor=request.user)
+            outcome = import_upload(
+                tenant=self.tenant, kind="channels.sku_mappings", upload=form.cleaned_data["file"],
+                apply=form.cleaned_data["apply"], actor=request.user,
+            )
         except ApplicationError as error:
             form.add_error(None, error.message)
             return render(request, "channels/mapping_import.html", {"form": form})
-        if result.applied:
+        if isinstance(outcome, ImportJob):
+            messages.info(request, _("The file is large: the import runs in the background."))
+            return redirect("import_job_detail", tenant_slug=tenant_slug, job_id=outcome.pk)
+        if outcome.applied:
             messages.success(request, _("Import applied."))
-        elif result.has_errors:
+        elif outcome.has_errors:
             messages.error(request, _("Nothing was imported: fix the rows with errors."))
         else:
             messages.info(request, _("Dry run: nothing was written yet."))
-        return render(request, "channels/mapping_import.html", {"form": form, "result": result})
+        return render(request, "channels/mapping_import.html", {"form": form, "result": outcome})
 
 
 class MappingExportView(AdminOnlyMixin, View):
     def get(self, request, tenant_slug):
-        dataset = mapping_export_dataset(tenant=self.tenant)
-        if request.GET.get("format") == "xlsx":
-            response = HttpResponse(
-                dataset.export("xlsx"),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-            response["Content-Disposition"] = 'attachment; filename="sku-mappings.xlsx"'
-            return response
-        response = HttpResponse(dataset.export("csv"), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="sku-mappings.csv"'
-        return response
+        return dataset_response(mapping_export_dataset(tenant=self.tenant), name="sku-mappings",
+                                file_format=request.GET.get("format", "csv"))

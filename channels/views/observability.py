@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import tablib
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.views import View
 
+from acorn.dataio import dataset_response, export_dataset
 from acorn.models import Role
 from acorn.views import TenantViewMixin
 from channels.selectors.observability import api_call_list, api_call_operations, sync_run_list
@@ -45,13 +44,12 @@ class ApiCallListView(TenantViewMixin, View):
         })
 
     def _export(self, calls):
-        dataset = tablib.Dataset(headers=EXPORT_COLUMNS)
-        for call in calls[:EXPORT_MAX_ROWS]:
-            dataset.append([
+        dataset = export_dataset(headers=EXPORT_COLUMNS, rows=(
+            [
                 call.created_at.isoformat(), call.account.name, call.operation, call.method,
                 call.path, "" if call.status_code is None else call.status_code,
                 call.request_id, call.duration_ms, call.attempts, call.error_code,
-            ])
-        response = HttpResponse(dataset.export("csv"), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="amazon-api-calls.csv"'
-        return response
+            ]
+            for call in calls[:EXPORT_MAX_ROWS]
+        ))
+        return dataset_response(dataset, name="amazon-api-calls", file_format="csv")

@@ -27,7 +27,7 @@ from channels.services.shipments import (
     shipment_ship,
     shipment_transport_update,
 )
-from inventory.selectors.catalog import warehouse_list
+from inventory.selectors import warehouse_list
 from vendor_api.operations.shipments import ShipmentType
 
 

@@ -1,6 +1,8 @@
 """Every write of the inventory app; see the submodules by subdomain.
 
-The public API other apps call is re-exported here.
+The public API other apps call is re-exported here: other apps import
+``inventory.services`` only, never a submodule (the import contract in
+pyproject.toml checks it).
 """
 
 from inventory.services.catalog import (
@@ -26,8 +28,10 @@ from inventory.services.holds import (
 from inventory.services.imports import (
     forecast_import,
     forecast_import_dataset,
+    forecast_import_file,
     product_export_dataset,
     product_import,
+    product_import_file,
 )
 from inventory.services.outbox import (
     AtpClaim,
@@ -41,6 +45,8 @@ from inventory.services.planning import (
     purchase_plan_review,
 )
 from inventory.services.stock import (
+    product_resolve,
+    products_resolve,
     stock_adjust,
     stock_count,
     stock_receive,
@@ -52,8 +58,12 @@ __all__ = [
     "demand_record",
     "forecast_import",
     "forecast_import_dataset",
+    "forecast_import_file",
     "product_export_dataset",
     "product_import",
+    "product_import_file",
+    "product_resolve",
+    "products_resolve",
     "purchase_plan_refresh",
     "purchase_plan_review",
     "AtpClaim",

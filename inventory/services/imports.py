@@ -7,16 +7,31 @@ every row unchanged and writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
 
 import tablib
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from acorn.dataio import (
+    ImportAction,
+    ImportResult,
+    RowResult,
+    asin_validate,
+    cell_bool,
+    cell_decimal,
+    cell_integer,
+    cell_text,
+    echo,
+    export_dataset,
+    gtin_validate,
+    import_row_action,
+    sku_validate,
+)
 from acorn.exceptions import ApplicationError
+from acorn.models import AuditAction
+from acorn.services import audit_record
 from inventory.models import AmazonForecast, Product, StockLevel, Supplier
 from inventory.services.outbox import atp_change_mark
 
@@ -25,116 +40,29 @@ PRODUCT_COLUMNS = [
     "country_of_origin", "is_lot_tracked", "safety_stock", "supplier_code", "moq_units",
 ]
 FORECAST_COLUMNS = ["asin", "week_start", "mean", "p70", "p80", "p90"]
-# A file beyond this is refused before parsing: 20k rows of catalog fit in
-# a few MB, and one request parses them in well under a second.
-MAX_ROWS = 20_000
-UNREADABLE = "The file could not be read as {format}."
-TOO_MANY_ROWS = "The file has more than {max} rows; split it."
 MISSING_COLUMNS = "Missing columns: {columns}."
-TRUE_WORDS = {"1", "true", "yes", "y", "x"}
 
 
-class ImportAction:
-    CREATE = "create"
-    UPDATE = "update"
-    UNCHANGED = "unchanged"
-    ERROR = "error"
-
-
-@dataclass
-class RowResult:
-    line: int
-    key: str
-    action: str
-    errors: dict = field(default_factory=dict)
-    changes: dict = field(default_factory=dict)
-
-
-@dataclass
-class ImportResult:
-    rows: list[RowResult]
-    applied: bool
-
-    @property
-    def has_errors(self) -> bool:
-        return any(row.action == ImportAction.ERROR for row in self.rows)
-
-    def count(self, action: str) -> int:
-        return sum(1 for row in self.rows if row.action == action)
-
-
-def import_row_action(*, errors, is_new, changes, instance, to_create, to_update) -> str:
-    """Classify one checked import row and queue its instance for writing:
-    a row with errors writes nothing; new rows are created, changed rows
-    updated, the rest left alone (so a re-import writes nothing)."""
-    if errors:
-        return ImportAction.ERROR
-    if is_new:
-        to_create.append(instance)
-        return ImportAction.CREATE
-    if changes:
-        to_update.append(instance)
-        return ImportAction.UPDATE
-    return ImportAction.UNCHANGED
-
-
-def dataset_load(*, content: bytes, filename: str) -> tablib.Dataset:
-    """A tablib dataset from an uploaded CSV or XLSX file."""
-    file_format = "xlsx" if filename.lower().endswith(".xlsx") else "csv"
-    try:
-        if file_format == "csv":
-            dataset = tablib.Dataset().load(content.decode("utf-8-sig"), format="csv")
-        else:
-            dataset = tablib.Dataset().load(content, format="xlsx")
-    except Exception as exc:  # noqa: BLE001 - tablib raises many kinds
-        raise ApplicationError(UNREADABLE.format(format=file_format.upper())) from exc
-    if dataset.height > MAX_ROWS:
-        raise ApplicationError(TOO_MANY_ROWS.format(max=MAX_ROWS))
-    dataset.headers = [str(h or "").strip().lower() for h in (dataset.headers or [])]
-    return dataset
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _integer(value, default=None):
-    text = _text(value)
-    if text == "":
-        return default
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValidationError("Enter a whole number.") from None
-    if number != number.to_integral_value():
-        raise ValidationError("Enter a whole number.")
-    return int(number)
-
-
-def _decimal(value, default=None):
-    text = _text(value)
-    if text == "":
-        return default
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise ValidationError("Enter a number.") from None
+def _optional(validate):
+    """A parser that checks the format of a non-blank cell."""
+    def parse(value):
+        text = cell_text(value)
+        return validate(text) if text else text
+    return parse
 
 
 def _product_values(row: dict, suppliers: dict) -> tuple[dict, dict]:
     """Parsed field values of one row, and its errors per column."""
     values, errors = {}, {}
     parsers = {
-        "name": _text, "gtin": _text, "asin": lambda v: _text(v).upper(),
-        "case_pack": lambda v: _integer(v, 1), "unit_size": _text,
-        "weight_grams": _decimal, "hs_code": lambda v: _text(v).replace(".", ""),
-        "country_of_origin": lambda v: _text(v).upper(),
-        "is_lot_tracked": lambda v: _text(v).lower() in TRUE_WORDS,
-        "safety_stock": lambda v: _integer(v, 0), "moq_units": _integer,
+        "name": cell_text, "gtin": _optional(gtin_validate),
+        "asin": lambda v: _optional(asin_validate)(cell_text(v).upper()),
+        "case_pack": lambda v: cell_integer(v, 1, min_value=1), "unit_size": cell_text,
+        "weight_grams": cell_decimal, "hs_code": lambda v: cell_text(v).replace(".", ""),
+        "country_of_origin": lambda v: cell_text(v).upper(),
+        "is_lot_tracked": cell_bool,
+        "safety_stock": lambda v: cell_integer(v, 0, min_value=0),
+        "moq_units": lambda v: cell_integer(v, min_value=0),
     }
     for column, parse in parsers.items():
         if column not in row:
@@ -144,9 +72,9 @@ def _product_values(row: dict, suppliers: dict) -> tuple[dict, dict]:
         except ValidationError as exc:
             errors[column] = exc.messages
     if "supplier_code" in row:
-        code = _text(row["supplier_code"])
+        code = cell_text(row["supplier_code"])
         if code and code not in suppliers:
-            errors["supplier_code"] = [f"Unknown supplier {code}."]
+            errors["supplier_code"] = [f"Unknown supplier {echo(code)}."]
         values["supplier"] = suppliers.get(code) if code else None
     return values, errors
 
@@ -158,7 +86,7 @@ def product_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True) -> 
     if missing:
         raise ApplicationError(MISSING_COLUMNS.format(columns=", ".join(missing)))
     rows = [dict(zip(dataset.headers, values, strict=False)) for values in dataset]
-    skus = [_text(row.get("sku")) for row in rows]
+    skus = [cell_text(row.get("sku")) for row in rows]
     existing = {p.sku: p for p in Product.objects.filter(tenant=tenant, sku__in=set(skus))}
     suppliers = {s.code: s for s in Supplier.objects.filter(tenant=tenant)}
     results, to_create, to_update, seen = [], [], [], set()
@@ -167,7 +95,12 @@ def product_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True) -> 
         if not sku:
             errors["sku"] = ["This field cannot be blank."]
         elif sku in seen:
-            errors["sku"] = [f"SKU {sku} appears twice in the file."]
+            errors["sku"] = [f"SKU {echo(sku)} appears twice in the file."]
+        else:
+            try:
+                sku_validate(sku)
+            except ValidationError as exc:
+                errors["sku"] = exc.messages
         seen.add(sku)
         product = existing.get(sku)
         is_new = product is None
@@ -190,8 +123,8 @@ def product_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True) -> 
             to_create=to_create, to_update=to_update,
         )
         results.append(RowResult(
-            line=line, key=sku, action=action, errors=errors,
-            changes={k: str(v) if v is not None else "" for k, v in changes.items()},
+            line=line, key=echo(sku), action=action, errors=errors,
+            changes={k: echo("" if v is None else v, 100) for k, v in changes.items()},
         ))
     result = ImportResult(rows=results, applied=False)
     if dry_run or result.has_errors:
@@ -209,17 +142,33 @@ def product_import(*, tenant, dataset: tablib.Dataset, dry_run: bool = True) -> 
     return result
 
 
+def product_import_file(*, tenant, dataset: tablib.Dataset, dry_run: bool = True, actor=None,
+                        filename: str = "") -> ImportResult:
+    """``product_import`` plus its audit entry when applied (the importer
+    registered for dashboard uploads and import jobs)."""
+    result = product_import(tenant=tenant, dataset=dataset, dry_run=dry_run)
+    if result.applied:
+        audit_record(
+            actor=actor, action=AuditAction.ACTION, object_type="inventory.Product",
+            object_repr=filename[:300],
+            summary=f"Products imported: {result.count(ImportAction.CREATE)} created, "
+                    f"{result.count(ImportAction.UPDATE)} updated",
+        )
+    return result
+
+
 def product_export_dataset(*, tenant) -> tablib.Dataset:
-    """Every product in the import's own columns (a round trip is a no-op)."""
-    dataset = tablib.Dataset(headers=PRODUCT_COLUMNS)
-    for p in Product.objects.filter(tenant=tenant).select_related("supplier").order_by("sku", "id"):
-        dataset.append([
-            p.sku, p.name, p.gtin, p.asin, p.case_pack, p.unit_size,
-            "" if p.weight_grams is None else str(p.weight_grams), p.hs_code,
+    """Every product in the import's own columns (a round trip is a no-op),
+    formula-safe."""
+    products = Product.objects.filter(tenant=tenant).select_related("supplier")
+    return export_dataset(headers=PRODUCT_COLUMNS, rows=(
+        [
+            p.sku, p.name, p.gtin, p.asin, p.case_pack, p.unit_size, p.weight_grams, p.hs_code,
             p.country_of_origin, "yes" if p.is_lot_tracked else "no", p.safety_stock,
             p.supplier.code if p.supplier else "", "" if p.moq_units is None else p.moq_units,
-        ])
-    return dataset
+        ]
+        for p in products.order_by("sku", "id")
+    ))
 
 
 @transaction.atomic
@@ -231,24 +180,34 @@ def forecast_import(
     The latest import of an (ASIN, week) replaces the previous one. All
     rows or none, as for products.
     """
-    results, valid = [], []
+    results, valid, seen = [], [], set()
     for line, row in enumerate(rows, start=2):
         errors = {}
-        asin = _text(row.get("asin")).upper()
+        asin = cell_text(row.get("asin")).upper()
         week = row.get("week_start")
         try:
-            week = week if isinstance(week, date) else date.fromisoformat(_text(week)[:10])
+            week = week if isinstance(week, date) else date.fromisoformat(cell_text(week)[:10])
         except ValueError:
             errors["week_start"] = ["Use a date as YYYY-MM-DD."]
         values = {}
         for column in ("mean", "p70", "p80", "p90"):
             try:
-                values[column] = _decimal(row.get(column))
+                values[column] = cell_decimal(row.get(column))
                 if values[column] is None:
                     errors[column] = ["This field cannot be blank."]
             except ValidationError as exc:
                 errors[column] = exc.messages
+        try:
+            asin_validate(asin)
+        except ValidationError as exc:
+            errors["asin"] = exc.messages
         forecast = AmazonForecast(tenant=tenant, asin=asin, source=source[:200], **values)
+        if not errors:
+            # One upsert cannot write the same (ASIN, week) twice.
+            week_day = week.date() if isinstance(week, datetime) else week
+            if (asin, week_day) in seen:
+                errors["week_start"] = [f"ASIN {asin} week {week_day} appears twice in the file."]
+            seen.add((asin, week_day))
         if not errors:
             forecast.week_start = week
             if not values["p70"] <= values["p80"] <= values["p90"]:
@@ -260,7 +219,7 @@ def forecast_import(
             except ValidationError as exc:
                 errors.update(exc.message_dict)
         results.append(RowResult(
-            line=line, key=f"{asin} {week}", errors=errors,
+            line=line, key=echo(f"{asin} {week}"), errors=errors,
             action=ImportAction.ERROR if errors else ImportAction.UPDATE,
         ))
         if not errors:
@@ -273,6 +232,20 @@ def forecast_import(
         update_fields=["mean", "p70", "p80", "p90", "source", "updated_at"],
     )
     result.applied = True
+    return result
+
+
+def forecast_import_file(*, tenant, dataset: tablib.Dataset, dry_run: bool = True, actor=None,
+                         filename: str = "") -> ImportResult:
+    """``forecast_import_dataset`` plus its audit entry when applied."""
+    result = forecast_import_dataset(tenant=tenant, dataset=dataset, source=filename,
+                                     dry_run=dry_run)
+    if result.applied:
+        audit_record(
+            actor=actor, action=AuditAction.ACTION, object_type="inventory.AmazonForecast",
+            object_repr=filename[:300],
+            summary=f"Amazon forecast imported: {len(result.rows)} weeks",
+        )
     return result
 
 

@@ -1,8 +1,8 @@
 import tablib
 
+from acorn.dataio import dataset_load
 from inventory.models import Product
 from inventory.services import product_export_dataset, product_import
-from inventory.services.imports import dataset_load
 from inventory.tests.factories import SupplierFactory
 
 GOOD = (
