@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,19 +19,20 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from acorn.env import env, env_int
 from tests.api_world import seed_api_world
 from vendor_api.sandbox.testing import running_sandbox
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 logger = logging.getLogger(__name__)
 
-EXAMPLES_PER_OPERATION = int(os.environ.get("ACORN_SCHEMATHESIS_EXAMPLES", "10"))
+EXAMPLES_PER_OPERATION = env_int("ACORN_SCHEMATHESIS_EXAMPLES", 10)
 # Per run; the coverage phase (every parameter's boundaries and wrong
 # types, every unexpected method) is schema-driven, so it runs once, with
 # the first tenant's key; fuzzing and the stateful phase run with both.
 BATTERY_BUDGET_SECONDS = 150
 FIRST_PHASES = "examples,coverage,fuzzing,stateful"
-SECOND_PHASES = os.environ.get("ACORN_SCHEMATHESIS_SECOND_PHASES", "examples,fuzzing,stateful")
+SECOND_PHASES = env("ACORN_SCHEMATHESIS_SECOND_PHASES", "examples,fuzzing,stateful")
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
@@ -102,8 +102,8 @@ def _schemathesis(live_server, api_key: str, report: Path, *, phases: str) -> di
                                timeout=BATTERY_BUDGET_SECONDS, check=False)
     output = completed.stdout + completed.stderr
     report.with_suffix(".txt").write_text(output)
-    if os.environ.get("ACORN_SCHEMATHESIS_DUMP"):
-        Path(os.environ["ACORN_SCHEMATHESIS_DUMP"]).write_text(output)
+    if env("ACORN_SCHEMATHESIS_DUMP", ""):
+        Path(env("ACORN_SCHEMATHESIS_DUMP")).write_text(output)
     assert report.exists(), output[-4000:]
     result = json.loads(report.read_text())
     result["_output"] = output

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from unittest import mock
 
 import pytest
@@ -34,6 +33,7 @@ from stdnum import ean
 from acorn.dataio import reading
 from acorn.dataio.export import FORMULA_PREFIXES, PLAIN_NUMBER
 from acorn.dataio.jobs import import_file_run
+from acorn.env import env_bool
 from acorn.exceptions import ApplicationError
 from acorn.tenancy import tenant_scope
 from acorn.tests.dataio.hostile import xlsx_rows
@@ -44,7 +44,7 @@ from inventory.models import AmazonForecast, Product
 from inventory.services import product_export_dataset
 from inventory.tests.factories import ProductFactory, SupplierFactory
 
-SOAK = os.environ.get("ACORN_IMPORT_SOAK") == "1"
+SOAK = env_bool("ACORN_IMPORT_SOAK", False)
 SCALE = 25 if SOAK else 1
 EXAMPLES = 30 * SCALE
 MAX_FILE_ROWS = 8 * SCALE

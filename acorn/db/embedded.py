@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from acorn.env import environment as env_environment
+
 logger = logging.getLogger(__name__)
 
 SERVER_OS_USER = "acorn-postgres"
@@ -289,7 +291,7 @@ class EmbeddedPostgres:
             }
         environment = {
             key: value
-            for key, value in os.environ.items()
+            for key, value in env_environment().items()
             if not key.startswith(("PG", "LC_")) and key != "LANG"
         }
         environment["LC_ALL"] = "C"

@@ -23,6 +23,7 @@ import pytest
 
 from acorn.db.embedded import APP_ROLE, OWNER_ROLE, EmbeddedPostgres
 from acorn.db.embedded_valkey import EmbeddedValkey
+from acorn.env import environment as process_environment
 from acorn.rls import RLS_EXEMPT_TABLES
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ COMMAND_TIMEOUT = 300
 def demo_environment(var_dir: Path) -> dict:
     environment = {
         key: value
-        for key, value in os.environ.items()
+        for key, value in process_environment().items()
         if key not in {"DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL"}
         and not key.startswith("PYTEST")
     }

@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
 
+from acorn.env import environment
 from acorn.monitoring import heartbeats
 
 
@@ -101,7 +102,6 @@ def test_dead_database_gives_503_naming_the_database(tmp_path):
     """A process whose PostgreSQL is unreachable answers ready with 503 and
     the database check failed (not a 500), and live still answers 200."""
     import json
-    import os
     import subprocess
     import sys
 
@@ -115,7 +115,7 @@ def test_dead_database_gives_503_naming_the_database(tmp_path):
         "print(json.dumps({'status': r.status_code, 'body': r.json(),"
         " 'live': live.status_code}))\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "acorn.settings.test",
+    env = {**environment(), "DJANGO_SETTINGS_MODULE": "acorn.settings.test",
            "DATABASE_URL": "postgres://acorn_app@127.0.0.1:9/nowhere"}
     result = subprocess.run([sys.executable, "-c", script], env=env, cwd=settings.BASE_DIR,
                             capture_output=True, text=True, timeout=60)

@@ -19,6 +19,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from acorn.env import environment
 from acorn.tenancy import tenant_scope
 from channels.models import (
     AckStatus,
@@ -403,7 +404,6 @@ def test_a_worker_killed_mid_sync_leaves_a_run_the_sweeper_fails(
     stays RUNNING (nothing in the process can record anything); the sweep
     past the task's hard limit fails it with the reason and opens
     SYNC_FAILED; the next sync writes every PO once."""
-    import os
     import uuid
 
     from celery import Celery
@@ -417,7 +417,7 @@ def test_a_worker_killed_mid_sync_leaves_a_run_the_sweeper_fails(
         {"operation": "getPurchaseOrders", "kind": "hang", "seconds": 30, "count": 1}]})
     settings_dict = connection.settings_dict
     env = {
-        **os.environ,
+        **environment(),
         "DJANGO_SETTINGS_MODULE": "channels.tests.worker_settings",
         "ACORN_TEST_BROKER_URL": redis_server.url,
         "REDIS_URL": redis_server.url,

@@ -8,7 +8,6 @@ Redis database of this test's own as broker, sharing the test's cache
 (same Redis, same key prefix) and PostgreSQL database.
 """
 
-import os
 import time
 import uuid
 
@@ -20,6 +19,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from acorn.env import env, environment
 from acorn.models import PlatformTaskFailure, TaskFailureStatus
 from acorn.monitoring import heartbeats, task_metrics
 from channels.models import ChannelException, ExceptionKind, ExceptionStatus
@@ -30,7 +30,7 @@ FAILURES = 3
 
 
 def _broker_url() -> str:
-    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
+    base = env("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
     return f"{base}/{BROKER_DB}"
 
 
@@ -56,7 +56,7 @@ def test_failing_tasks_are_recorded_once_and_readiness_sees_the_worker(live, set
     redis.Redis.from_url(settings.REDIS_URL).delete(task_metrics.tasks_hash_key())
     cache.delete_many([heartbeats.WORKER_HEARTBEAT_KEY, heartbeats.BEAT_LAST_RUN_KEY])
     env = {
-        **os.environ,
+        **environment(),
         "DJANGO_SETTINGS_MODULE": "channels.tests.worker_settings",
         "ACORN_TEST_BROKER_URL": broker_url,
         "ACORN_TEST_CACHE_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
