@@ -51,7 +51,7 @@ from channels.models import (
     SubmissionStatus,
 )
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
-from vendor_api import conformance
+from vendor_api import contracts
 from vendor_api.errors import (
     InvalidInput,
     OutcomeUnknown,
@@ -147,11 +147,15 @@ def _document_update(*, tenant, submission: Submission) -> None:
 
 
 def submission_payload_problems(*, document_type: str, payload: dict) -> list[str]:
-    """Problems of ``payload`` against Amazon's official model (empty = ok)."""
+    """Problems of ``payload`` against Amazon's model (empty = ok).
+
+    Checked with the request contracts the repository carries
+    (``vendor_api.contracts``), never with files outside it.
+    """
     operation = DOCUMENT_OPERATIONS.get(document_type)
     if operation is None:
         raise ApplicationError(UNKNOWN_DOCUMENT_TYPE.format(document_type=document_type))
-    return conformance.validate_request(operation_id=operation.operation_id, body=payload)
+    return contracts.request_problems(operation_id=operation.operation_id, body=payload)
 
 
 def _send_later(*, tenant_id: int, submission_id: int, countdown: float | None = None) -> None:
