@@ -165,11 +165,7 @@ def _response_validator(operation_id: str, status: int) -> Draft4Validator | Non
 
 
 def _messages(validator: Draft4Validator | Draft7Validator, instance: Any, where: str) -> list[str]:
-    problems = []
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
-        location = "/".join(str(part) for part in error.absolute_path)
-        problems.append(f"{where}{'/' + location if location else ''}: {error.message}")
-    return problems
+    return contracts.problems_of(validator, instance, where)
 
 
 def validate_request(

@@ -128,11 +128,13 @@ def _body_validator(operation_id: str) -> Draft4Validator | None:
 def problems_of(validator: Draft4Validator, instance: Any, where: str) -> list[str]:
     """Each schema error as ``where/json/path: message``, in document order."""
     problems = []
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str,
-                                                                             e.absolute_path))):
+    for error in validator.iter_errors(instance):
         location = "/".join(str(part) for part in error.absolute_path)
-        problems.append(f"{where}{'/' + location if location else ''}: {error.message}")
-    return problems
+        problems.append(((list(map(str, error.absolute_path)), error.message),
+                         f"{where}{'/' + location if location else ''}: {error.message}"))
+    # By place in the document, then by message: the same order whatever
+    # the order of the schema's keys.
+    return [text for _key, text in sorted(problems)]
 
 
 def coerce_parameter(parameter: dict, raw: str | list[str]) -> Any:

@@ -25,6 +25,9 @@ from vendor_api.sandbox.state import Grant, SandboxState, format_time, utc_now
 MAX_WINDOW = datetime.timedelta(days=7)
 QUOTA_MESSAGE = "You exceeded your quota for the requested resource."
 ACCESS_DENIED = "Access to requested resource is denied."
+# Larger than any amount on a real PO or invoice (Decimal strings may say
+# "1E+999999"): treated as not a number.
+MAX_AMOUNT = Decimal("1E+15")
 
 OperationHandler = Callable[[SandboxRequest, Grant, SandboxState], SandboxResponse]
 
@@ -197,10 +200,15 @@ def business_error(code: str, message: str) -> dict:
 
 
 def decimal_or_none(raw) -> Decimal | None:
+    """A usable amount, or None (absent, not a number, NaN, Infinity, or
+    beyond any real amount, whose arithmetic would overflow)."""
     try:
-        return Decimal(str(raw)) if raw is not None else None
+        value = Decimal(str(raw)) if raw is not None else None
     except InvalidOperation:
         return None
+    if value is None or not value.is_finite() or abs(value) > MAX_AMOUNT:
+        return None
+    return value
 
 
 def find_line(po: SandboxPurchaseOrder, item: dict):

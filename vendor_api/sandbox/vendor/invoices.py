@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from vendor_api.sandbox.server import SandboxRequest
 from vendor_api.sandbox.state import Grant, SandboxState
@@ -14,6 +14,8 @@ from vendor_api.sandbox.vendor.common import (
     visible,
 )
 
+CENT = Decimal("0.01")
+
 
 def _amount(money: dict | None) -> Decimal:
     return decimal_or_none((money or {}).get("amount")) or Decimal("0")
@@ -21,6 +23,14 @@ def _amount(money: dict | None) -> Decimal:
 
 def _tax_total(details: list | None) -> Decimal:
     return sum((_amount(tax.get("taxAmount")) for tax in details or []), Decimal("0"))
+
+
+def _same_cents(first: Decimal, second: Decimal) -> bool:
+    """Equal to the cent; amounts too large to round are never equal."""
+    try:
+        return first.quantize(CENT) == second.quantize(CENT)
+    except InvalidOperation:
+        return False
 
 
 def submit_invoices(request: SandboxRequest, grant: Grant, state: SandboxState):
@@ -63,8 +73,7 @@ def submit_invoices(request: SandboxRequest, grant: Grant, state: SandboxState):
         computed -= sum((_amount(a["allowanceAmount"]) for a in invoice.get("allowanceDetails")
                          or []), Decimal("0"))
         total = _amount(invoice["invoiceTotal"])
-        if invoice.get("items") and computed.quantize(Decimal("0.01")) != total.quantize(
-                Decimal("0.01")):
+        if invoice.get("items") and not _same_cents(computed, total):
             errors.append(business_error(
                 "INVOICE_TOTAL_MISMATCH",
                 f"Invoice {invoice_id} total {total} is inconsistent with its lines, taxes, "

@@ -276,8 +276,10 @@ def submit_acknowledgement(request: SandboxRequest, grant: Grant, state: Sandbox
         for item in ack["items"]:
             line = find_line(po, item)
             if line is None:
-                errors.append(business_error("INVALID_ITEM", f"Purchase order {number} has no line "
-                                     f"matching {item.get('itemSequenceNumber') or item.get('amazonProductIdentifier') or item.get('vendorProductIdentifier')}."))  # noqa: E501
+                wanted = (item.get("itemSequenceNumber") or item.get("amazonProductIdentifier")
+                          or item.get("vendorProductIdentifier"))
+                errors.append(business_error(
+                    "INVALID_ITEM", f"Purchase order {number} has no line matching {wanted}."))
                 continue
             cost = decimal_or_none((item.get("netCost") or {}).get("amount"))
             if cost is not None and cost != line.net_cost:
@@ -287,7 +289,18 @@ def submit_acknowledgement(request: SandboxRequest, grant: Grant, state: Sandbox
                     f"purchase order cost {line.net_cost}.",
                 ))
                 continue
-            total = sum(a["acknowledgedQuantity"]["amount"] for a in item["itemAcknowledgements"])
+            amounts = [(a.get("acknowledgedQuantity") or {}).get("amount")
+                       for a in item["itemAcknowledgements"]]
+            if None in amounts:
+                # The model leaves ItemQuantity.amount optional; an
+                # acknowledgement without one says nothing: refused.
+                errors.append(business_error(
+                    "INVALID_QUANTITY",
+                    f"An acknowledgement of line {line.sequence} of {number} has no "
+                    "acknowledged amount.",
+                ))
+                continue
+            total = sum(amounts)
             if total > line.open_quantity:
                 errors.append(business_error(
                     "QUANTITY_EXCEEDS_ORDERED",
