@@ -92,3 +92,16 @@ def api_client_for():
         return api
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in English: a request in Chinese (LocaleMiddleware
+    activates the language for the thread) must not leak into the next
+    test's form errors and messages."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -1,20 +1,17 @@
 """Stop storing an uploaded import file past the upload limit.
 
 Django streams every uploaded file to memory or a temporary file before a
-view sees it, and the CSRF check reads the body before the view runs, so
-a size check in the view comes after a 1 GB upload was written to disk.
-``BoundedUploadMixin`` puts ``UploadLimitHandler`` first for its view
-(Django's documented way: csrf_exempt on dispatch, csrf_protect inside,
-https://docs.djangoproject.com/en/5.2/topics/http/file-uploads/#modifying-upload-handlers-on-the-fly).
-The handler stops the parse at the limit; the rest of the body is read
-and discarded, never stored (a front proxy's body limit saves reading it).
+view sees it, and middleware (the CSRF check, input cleaning) reads the
+body before the view runs, so a size check in the view comes after a 1 GB
+upload was written to disk. ``UploadLimitHandler`` is therefore the first
+of ``FILE_UPLOAD_HANDLERS`` (acorn/settings/base.py): it stops the parse at
+the limit for every upload; the rest of the body is read and discarded,
+never stored (a front proxy's body limit saves reading it).
 """
 
 from __future__ import annotations
 
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from acorn.dataio.reading import FILE_TOO_LARGE, MAX_UPLOAD_BYTES
 
@@ -39,10 +36,6 @@ def upload_too_large_message(request) -> str | None:
     return None
 
 
-@method_decorator(csrf_exempt, name="dispatch")
 class BoundedUploadMixin:
-    """First in a view's bases: uploads stop at ``MAX_UPLOAD_BYTES``."""
-
-    def dispatch(self, request, *args, **kwargs):
-        request.upload_handlers.insert(0, UploadLimitHandler(request))
-        return csrf_protect(super().dispatch)(request, *args, **kwargs)
+    """Marks an upload view. The limit itself holds for every request: the
+    handler is installed in settings, before any middleware reads a body."""

@@ -245,6 +245,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Every upload stops at the import limit while it arrives (before the CSRF
+# and input-cleaning middleware read the body); see acorn/dataio/uploads.py.
+FILE_UPLOAD_HANDLERS = [
+    "acorn.dataio.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -24,7 +24,6 @@ import pytest
 from acorn.db.embedded import APP_ROLE, OWNER_ROLE, EmbeddedPostgres
 from acorn.db.embedded_valkey import EmbeddedValkey
 from acorn.env import environment as process_environment
-from acorn.rls import RLS_EXEMPT_TABLES
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +113,7 @@ def test_the_demo_database_has_the_production_roles_and_live_row_level_security(
             WHERE c.relkind = 'r' AND NOT (c.relrowsecurity AND c.relforcerowsecurity)
             """
         ).fetchall()
-        assert {name for (name,) in unprotected} <= set(RLS_EXEMPT_TABLES)
+        assert unprotected == []  # every tenant table has row-level security
         tenant_id, products = superuser.execute(
             "SELECT tenant_id, count(*) FROM inventory_product GROUP BY tenant_id"
         ).fetchone()
