@@ -281,3 +281,15 @@ def test_api_key_authentication_finds_its_key_through_the_prefix(tenant_a, api_c
     forged = APIClient()
     forged.credentials(HTTP_AUTHORIZATION=f"Api-Key {key.prefix}.not-the-secret")
     assert forged.get(reverse("api:tenant_detail")).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_iterator_as_the_first_query_of_a_scope_sees_the_tenants_rows(tenant_a):
+    """QuerySet.iterator() reads through a server-side cursor; the tenant
+    setting must still be applied first (it was silently not: 0 rows)."""
+    with tenant_scope(tenant_a):
+        audit_record(actor=None, action="action", object_type="probe", summary="iterator")
+    with tenant_scope(tenant_a):
+        rows = list(AuditEntry.objects.filter(summary="iterator").iterator())
+        assert len(rows) == 1
+        assert AuditEntry.objects.filter(summary="iterator").count() == 1

@@ -88,4 +88,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     @staticmethod
     def _rls_apply(context, values):
-        context["cursor"].cursor.execute(_SET_CONTEXT_SQL, list(values))
+        # Execute wrappers run outside Django's error translation: wrap this
+        # statement so a dead connection raises Django's OperationalError
+        # (and marks the connection for replacement) like any other query.
+        # On the connection, not the query's cursor: a server-side cursor
+        # (QuerySet.iterator()) would only DECLARE the statement, so the
+        # setting would never be applied and the scope would see no rows.
+        with context["connection"].wrap_database_errors:
+            context["connection"].connection.execute(_SET_CONTEXT_SQL, list(values))
