@@ -109,7 +109,8 @@ def credit_references_validate(*, reason: str, references: dict, original: Invoi
     return cleaned
 
 
-def credited_so_far(*, tenant, original: Invoice, exclude_id: int | None = None) -> dict:
+def credited_so_far(*, tenant, original: Invoice, exclude_id: int | None = None,
+                    issued_only: bool = False) -> dict:
     """Per original line id: units credited (returns, PQV) and amount
     credited (all reasons) by not-cancelled credit notes; key None holds
     co-op amounts that name no line."""
@@ -119,6 +120,8 @@ def credited_so_far(*, tenant, original: Invoice, exclude_id: int | None = None)
     ).exclude(invoice__status=InvoiceStatus.CANCELLED)
     if exclude_id:
         queryset = queryset.exclude(invoice_id=exclude_id)
+    if issued_only:
+        queryset = queryset.filter(invoice__status=InvoiceStatus.ISSUED)
     units: dict = defaultdict(int)
     amounts: dict = defaultdict(Decimal)
     rows = queryset.values("credited_line_id", "invoice__credit_reason").annotate(
@@ -250,7 +253,8 @@ def _credit_lines(*, tenant, original: Invoice, reason: str, lines: list[dict],
         credit = amount_round(_positive_decimal(amount, "—"), original.currency)
         left = original.tax_exclusive_total - sum(so_far["amounts"].values(), Decimal("0"))
         if credit > left:
-            raise ApplicationError(_(COOP_EXCEEDS) % {"amount": credit, "left": left})
+            raise ApplicationError(_(COOP_EXCEEDS) % {
+                "amount": credit, "left": amount_round(max(left, Decimal("0")), original.currency)})
         first = next(iter(originals.values()))
         return [InvoiceLine(
             purchase_order_number=original.purchase_order_number,
@@ -291,20 +295,22 @@ def _credit_lines(*, tenant, original: Invoice, reason: str, lines: list[dict],
             raise ApplicationError(_(AMOUNT_EXCEEDS) % {
                 "line": source.line_number,
                 "amount": amount_round(wanted_amount[source.pk], original.currency),
-                "left": max(left_amount, Decimal("0"))}, extra={"line": source.line_number})
+                "left": amount_round(max(left_amount, Decimal("0")), original.currency)},
+                extra={"line": source.line_number})
         result.append(_copy_line(source, quantity=quantity, unit_cost=unit_cost))
     return result
 
 
 def credit_note_bound_findings(*, tenant, credit_note: Invoice) -> list[dict]:
-    """At check/issue time: the draft still fits in what is left (another
-    credit note may have been issued since it was drafted)."""
+    """At check/issue time: the draft still fits in what the issued credit
+    notes left (another may have been issued since it was drafted)."""
     from invoicing.services.checks import BLOCK, _finding
 
     original = credit_note.original_invoice
     if original is None:
         return []
-    so_far = credited_so_far(tenant=tenant, original=original, exclude_id=credit_note.pk)
+    so_far = credited_so_far(tenant=tenant, original=original, exclude_id=credit_note.pk,
+                             issued_only=True)
     findings = []
     amounts: dict = defaultdict(Decimal)
     units: dict = defaultdict(int)
