@@ -68,7 +68,8 @@ def invoice_list(*, tenant, filters: dict | None = None,
     if filters.get("updated_since"):
         queryset = queryset.filter(updated_at__gte=filters["updated_since"])
     return queryset.select_related("account", "original_invoice", "series").prefetch_related(
-        Prefetch("lines", queryset=InvoiceLine.objects.order_by("line_number", "id")),
+        Prefetch("lines", queryset=InvoiceLine.objects.select_related("credited_line")
+                 .order_by("line_number", "id")),
         Prefetch("tax_lines", queryset=InvoiceTaxLine.objects.order_by("category", "rate", "id")),
         Prefetch("allowance_charges",
                  queryset=InvoiceAllowanceCharge.objects.order_by("id")),
