@@ -17,7 +17,9 @@ from acorn.api import TenantAPIView, TenantListAPIView
 from invoicing.models import CreditReason, DocumentKind, InvoiceStatus
 from invoicing.selectors import invoice_get, invoice_list
 
-MONEY = {"max_digits": 18, "decimal_places": 4}
+# Amounts in EN 16931's two decimals; unit costs keep the PO's four.
+MONEY = {"max_digits": 18, "decimal_places": 2}
+UNIT_COST = {"max_digits": 18, "decimal_places": 4}
 
 
 class InvoiceLineOutputSerializer(serializers.Serializer):
@@ -31,7 +33,7 @@ class InvoiceLineOutputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_of_measure = serializers.CharField()
     unit_size = serializers.IntegerField()
-    net_unit_cost = serializers.DecimalField(**MONEY)
+    net_unit_cost = serializers.DecimalField(**UNIT_COST)
     line_net_amount = serializers.DecimalField(**MONEY)
     tax_category = serializers.CharField()
     tax_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
