@@ -153,3 +153,49 @@ def test_series_page_never_lowers_the_next_number(tenant_a, member_client):
     assert (series.prefix, series.padding, series.next_number) == ("R-", 4, 2)
     listing = client.get(reverse("invoicing:series_list", kwargs={"tenant_slug": tenant_a.slug}))
     assert "R-0002" in listing.content.decode()
+
+
+def _shipped_shipment(tenant, index):
+    from channels.models import Shipment, ShipmentItem
+    from channels.tests.factories import PurchaseOrderFactory, PurchaseOrderLineFactory
+    from inventory.tests.factories import WarehouseFactory
+
+    po = PurchaseOrderFactory(tenant=tenant, number=f"PO-BULK-{index}")
+    line = PurchaseOrderLineFactory(tenant=tenant, purchase_order=po, item_sequence_number="1")
+    shipment = Shipment.objects.create(
+        tenant=tenant, account=po.account, shipment_identifier=f"ASN-BULK-{index}",
+        ship_to_party_id="ABE2", warehouse=WarehouseFactory(tenant=tenant), status="shipped")
+    ShipmentItem.objects.create(tenant=tenant, shipment=shipment, po_line=line,
+                                item_sequence_number=1, quantity=2)
+    return shipment
+
+
+def test_bulk_page_queries_do_not_grow_with_rows(tenant_a, member_client):
+    client = member_client(tenant_a, role="operations")
+    url = reverse("invoicing:invoice_bulk", kwargs={"tenant_slug": tenant_a.slug})
+    _shipped_shipment(tenant_a, 0)
+    one = _queries(client, url)
+    for index in range(1, 6):
+        _shipped_shipment(tenant_a, index)
+    assert _queries(client, url) == one
+    assert "ASN-BULK-5" in client.get(url).content.decode()
+
+
+def test_settings_lists_queries_do_not_grow_with_rows(tenant_a, member_client):
+    from invoicing.services.series import number_series_create
+    from invoicing.services.tax_profiles import tax_profile_create
+
+    client = member_client(tenant_a, role="admin")
+    profiles = reverse("invoicing:tax_profile_list", kwargs={"tenant_slug": tenant_a.slug})
+    series = reverse("invoicing:series_list", kwargs={"tenant_slug": tenant_a.slug})
+    tax_profile_create(tenant=tenant_a, data={"name": "P0", "marketplace_id": "M0",
+                                              "category": "S", "rate": "19"})
+    number_series_create(tenant=tenant_a, code="A0", kind="invoice", prefix="A0-")
+    counts = (_queries(client, profiles), _queries(client, series))
+    for index in range(1, 5):
+        tax_profile_create(tenant=tenant_a, data={"name": f"P{index}",
+                                                  "marketplace_id": f"M{index}",
+                                                  "category": "S", "rate": "19"})
+        number_series_create(tenant=tenant_a, code=f"A{index}", kind="invoice",
+                             prefix=f"A{index}-")
+    assert (_queries(client, profiles), _queries(client, series)) == counts
