@@ -127,3 +127,68 @@ def test_draft_shipment_is_not_invoiced(live, live_account, sandbox, fast_retrie
     with pytest.raises(ApplicationError, match="has not shipped yet"):
         invoice_draft_from_shipment(tenant=live, shipment_id=shipment.pk,
                                     purchase_order_id=po.pk)
+
+
+def test_a_shipment_with_two_pos_gives_two_invoices(live, live_account, sandbox, fast_retries):
+    from channels.models import AckAutoSend, AckStatus, Gs1Settings, PurchaseOrder
+    from channels.services.purchase_orders import purchase_orders_sync
+    from channels.services.submissions import submissions_poll
+    from channels.tests.services.test_acknowledgement_flow import stock_catalog
+
+    # Given two accepted POs for the same fulfilment centre, shipped together
+    seller_setup(live)
+    sandbox.state.vendors["DEMO1"].ship_to = ("ABE2",)
+    sandbox.state.generate(vendor_code="DEMO1", count=2, days=1)
+    warehouse, _products = stock_catalog(live, live_account, sandbox)
+    live_account.ack_auto_send = AckAutoSend.ALWAYS
+    live_account.save()
+    Gs1Settings.objects.create(tenant=live, company_prefix="0614141", extension_digit=3)
+    purchase_orders_sync(tenant=live, account=live_account, **fast_retries)
+    submissions_poll(tenant=live)
+    pos = list(PurchaseOrder.objects.filter(ack_status=AckStatus.ACCEPTED).order_by("number"))
+    assert len(pos) == 2
+    specs = [{"po_line_id": line.pk, "quantity": line.planned_accept}
+             for po in pos for line in po.lines.filter(planned_accept__gt=0)]
+    shipment = shipment_create(tenant=live, warehouse=warehouse, lines=specs)
+    shipment_ship(tenant=live, shipment_id=shipment.pk)
+    # When the shipment is invoiced
+    results = invoices_from_shipment(tenant=live, shipment_id=shipment.pk)
+    # Then each PO gets its own invoice with only its own lines
+    assert sorted(r.purchase_order_number for r in results) == [po.number for po in pos]
+    for result in results:
+        assert result.created and not result.error
+        numbers = set(result.invoice.lines.values_list("purchase_order_number", flat=True))
+        assert numbers == {result.purchase_order_number}
+
+
+def test_concurrent_requests_make_one_invoice(live, live_account, sandbox, fast_retries):
+    """Four clicks at once: one draft; the others answer with it (the
+    partial unique constraint settles the race, not a read before write)."""
+    import threading
+
+    from django.db import connection
+
+    seller_setup(live)
+    shipment, po, _lines = shipped(live, live_account, sandbox, fast_retries)
+    barrier = threading.Barrier(4)
+    outcomes, errors = [], []
+
+    def draft():
+        try:
+            barrier.wait()
+            outcomes.append(invoice_draft_from_shipment(
+                tenant=live, shipment_id=shipment.pk, purchase_order_id=po.pk))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=draft) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(created for _invoice, created in outcomes) == [False, False, False, True]
+    assert len({invoice.pk for invoice, _created in outcomes}) == 1
+    assert Invoice.objects.filter(shipment=shipment).count() == 1
