@@ -34,6 +34,15 @@ def _clean(*, prefix: str, padding: int) -> tuple[str, int]:
     return prefix, int(padding)
 
 
+def _prefix_unique(*, tenant, prefix: str, exclude_id: int | None = None) -> None:
+    """Two series with one prefix would give the same numbers (the second
+    issue would fail on the unique number): refuse it here, clearly."""
+    clash = NumberSeries.objects.filter(tenant=tenant, prefix=prefix).exclude(pk=exclude_id)
+    if clash.exists():
+        raise ValidationError({"prefix": _(
+            "Another series uses this prefix: its numbers would collide.")})
+
+
 def _make_default(*, tenant, series: NumberSeries) -> None:
     NumberSeries.objects.filter(tenant=tenant, kind=series.kind, is_default=True).exclude(
         pk=series.pk).update(is_default=False)
@@ -51,6 +60,7 @@ def number_series_create(*, tenant, code: str, kind: str, prefix: str, padding: 
     with tenant_scope(tenant):
         if NumberSeries.objects.filter(tenant=tenant, code=code).exists():
             raise ValidationError({"code": _("A series with this code exists.")})
+        _prefix_unique(tenant=tenant, prefix=prefix)
         series = NumberSeries(tenant=tenant, code=code, kind=kind, prefix=prefix,
                               padding=padding)
         if is_default:
@@ -72,6 +82,7 @@ def number_series_update(*, tenant, series_id: int, prefix: str, padding: int,
                                                                  pk=series_id).first()
         if series is None:
             raise NotFoundError(_("No such number series."))
+        _prefix_unique(tenant=tenant, prefix=prefix, exclude_id=series.pk)
         before = audit_snapshot(series)
         if series.is_default and not is_default:
             raise ValidationError({"is_default": _(

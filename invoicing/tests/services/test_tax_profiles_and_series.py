@@ -90,3 +90,13 @@ def test_series_default_moves_and_next_number_is_not_editable(scope):
     with pytest.raises(ValidationError):
         number_series_update(tenant=scope, series_id=other.pk, prefix="bad prefix!",
                              padding=5, is_default=True)
+
+
+def test_two_series_never_share_a_prefix(scope):
+    number_series_default(tenant=scope, kind="invoice")  # INV-
+    with pytest.raises(ValidationError, match="numbers would collide"):
+        number_series_create(tenant=scope, code="INV2", kind="invoice", prefix="INV-")
+    other = number_series_create(tenant=scope, code="CN2", kind="credit_note", prefix="G-")
+    with pytest.raises(ValidationError, match="numbers would collide"):
+        number_series_update(tenant=scope, series_id=other.pk, prefix="INV-", padding=6,
+                             is_default=False)
