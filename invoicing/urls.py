@@ -22,6 +22,8 @@ urlpatterns: list = [
          name="invoice_check"),
     path("invoices/<int:invoice_id>/issue/", views.InvoiceIssueView.as_view(),
          name="invoice_issue"),
+    path("invoices/<int:invoice_id>/delete/", views.InvoiceDeleteView.as_view(),
+         name="invoice_delete"),
     path("invoices/<int:invoice_id>/credit-note/", views.CreditNoteCreateView.as_view(),
          name="credit_note_create"),
     path("credit-notes/", views.CreditNoteListView.as_view(), name="credit_note_list"),

@@ -6,6 +6,7 @@ The public API other apps call is re-exported here.
 from invoicing.services.checks import finding_text, invoice_check, invoice_issue_checked
 from invoicing.services.credit_notes import credit_note_create
 from invoicing.services.drafts import (
+    invoice_draft_delete,
     invoice_draft_from_shipment,
     invoices_draft_bulk,
     invoices_from_shipment,
@@ -26,6 +27,7 @@ __all__ = [
     "credit_note_create",
     "finding_text",
     "invoice_check",
+    "invoice_draft_delete",
     "invoice_draft_from_shipment",
     "invoice_issue_checked",
     "invoices_draft_bulk",

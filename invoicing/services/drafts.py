@@ -287,3 +287,27 @@ def invoices_draft_bulk(*, tenant, pairs: list[tuple[int, int]], actor=None) -> 
         results.append(DraftResult(shipment_id, purchase_order_id,
                                    invoice.purchase_order_number, invoice, created))
     return results
+
+
+DRAFT_ONLY = gettext_noop("Only a draft can be deleted: issued documents are corrected by a "
+                          "credit note.")
+
+
+@transaction.atomic
+def invoice_draft_delete(*, tenant, invoice_id: int, actor=None) -> None:
+    """Delete a draft (it has no number, so no gap is left): the way to
+    redo an invoice after fixing the legal entity or a tax profile."""
+    with tenant_scope(tenant):
+        invoice = Invoice.objects.select_for_update().filter(tenant=tenant, pk=invoice_id).first()
+        if invoice is None:
+            raise NotFoundError(_("No such invoice."))
+        if invoice.status != InvoiceStatus.DRAFT:
+            raise ApplicationError(_(DRAFT_ONLY))
+        audit_record(
+            actor=actor, action=AuditAction.DELETE, instance=invoice,
+            summary=f"Draft {invoice.get_kind_display().lower()} for PO "
+                    f"{invoice.purchase_order_number} deleted",
+            before={"total": str(invoice.tax_inclusive_total),
+                    "lines": invoice.lines.count()},
+        )
+        invoice.delete()

@@ -143,6 +143,7 @@ PROBES.update({
     "invoicing:invoice_detail": _invoice_detail,
     "invoicing:invoice_check": _invoice_post,
     "invoicing:invoice_issue": _invoice_post,
+    "invoicing:invoice_delete": _invoice_post,
     "invoicing:credit_note_create": _credit_note_create,
     "invoicing:credit_note_list": _credit_note_list,
     "invoicing:invoice_bulk": _invoice_bulk,

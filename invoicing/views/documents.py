@@ -109,6 +109,25 @@ class InvoiceIssueView(TenantViewMixin, View):
                         invoice_id=invoice.pk)
 
 
+class InvoiceDeleteView(TenantViewMixin, View):
+    """POST: delete a draft (issued documents stay; credit them instead)."""
+
+    def post(self, request, tenant_slug, invoice_id):
+        invoice = _invoice_or_404(self.tenant, invoice_id)
+        try:
+            services.invoice_draft_delete(tenant=self.tenant, invoice_id=invoice.pk,
+                                          actor=request.user)
+        except NotFoundError:
+            raise Http404("No such invoice.") from None
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("invoicing:invoice_detail", tenant_slug=tenant_slug,
+                            invoice_id=invoice.pk)
+        messages.success(request, _("Draft deleted."))
+        return redirect("invoicing:credit_note_list" if invoice.is_credit_note
+                        else "invoicing:invoice_list", tenant_slug=tenant_slug)
+
+
 def _result_messages(request, results) -> None:
     for result in results:
         if result.error:

@@ -199,3 +199,18 @@ def test_settings_lists_queries_do_not_grow_with_rows(tenant_a, member_client):
         number_series_create(tenant=tenant_a, code=f"A{index}", kind="invoice",
                              prefix=f"A{index}-")
     assert (_queries(client, profiles), _queries(client, series)) == counts
+
+
+def test_drafts_are_deleted_issued_documents_are_not(tenant_a, member_client):
+    draft = _invoice(tenant_a)
+    issued = _invoice(tenant_a, issued=True)
+    client = member_client(tenant_a, role="operations")
+
+    def delete(invoice):
+        return client.post(reverse("invoicing:invoice_delete", kwargs={
+            "tenant_slug": tenant_a.slug, "invoice_id": invoice.pk}), follow=True)
+
+    assert delete(draft).status_code == 200
+    assert not Invoice.objects.filter(pk=draft.pk).exists()
+    assert "Only a draft can be deleted" in delete(issued).content.decode()
+    assert Invoice.objects.filter(pk=issued.pk, status="issued").exists()
