@@ -214,3 +214,15 @@ def test_drafts_are_deleted_issued_documents_are_not(tenant_a, member_client):
     assert not Invoice.objects.filter(pk=draft.pk).exists()
     assert "Only a draft can be deleted" in delete(issued).content.decode()
     assert Invoice.objects.filter(pk=issued.pk, status="issued").exists()
+
+
+def test_home_card_counts_drafts_and_blocked_ones(tenant_a):
+    from invoicing.selectors import overview_cards
+
+    assert overview_cards(tenant=tenant_a) == []
+    blocked = _invoice(tenant_a)
+    invoice_check(tenant=tenant_a, invoice_id=blocked.pk)  # line_not_on_po blocks
+    _invoice(tenant_a)
+    (card,) = overview_cards(tenant=tenant_a)
+    assert card["value"] == 2 and card["tone"] == "warning"
+    assert str(card["hint"]).startswith("1 ")
