@@ -225,6 +225,8 @@ class CreditNoteCreateView(TenantViewMixin, View):
     """A credit note for an issued invoice: per line the quantity (returns,
     PQV) or quantity and credit per unit (PPV), or an amount (co-op)."""
 
+    required_role = Role.OPERATIONS
+
     def get(self, request, tenant_slug, invoice_id, form=None):
         invoice = _invoice_or_404(self.tenant, invoice_id)
         if invoice.kind != DocumentKind.INVOICE or invoice.status != InvoiceStatus.ISSUED:
