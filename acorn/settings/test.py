@@ -34,6 +34,11 @@ ACORN_FIELD_ENCRYPTION_KEYS = [
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Per test process, so parallel workers never overwrite each other's files.
+    "invoice_documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "test-documents" / str(os.getpid()))},  # noqa: F405
+    },
 }
 # WhiteNoise serves straight from the apps' static folders; nothing is
 # collected.
