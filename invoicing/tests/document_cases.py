@@ -110,8 +110,11 @@ def issued_case(tenant, name: str, *, lines: int = 3):
                 defaults={"name": name, "category": case["category"], "rate": case["rate"],
                           "exemption_reason_code": case["exemption"][0],
                           "exemption_reason": case["exemption"][1]})
+        series, _ = NumberSeries.objects.get_or_create(
+            tenant=tenant, code="INV", defaults={"kind": DocumentKind.INVOICE,
+                                                 "prefix": "INV-"})
         invoice = InvoiceFactory(
-            tenant=tenant, currency=case["currency"], seller=case["seller"],
+            tenant=tenant, series=series, currency=case["currency"], seller=case["seller"],
             buyer=case["buyer"], ship_to=case["ship_to"], tax_profile=profile,
             payment_terms="Net 60 days", payment_due_date=dt.date(2027, 1, 30),
             delivery_date=dt.date(2026, 11, 28), marketplace_id="A1PA6795UKMFR9")

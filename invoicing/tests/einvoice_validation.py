@@ -251,7 +251,7 @@ def pdf_problems(pdf_bytes: bytes, *, expect_level: str = "EN 16931") -> list[st
         for page in pdf.pages:
             if "/AA" in page.obj:
                 problems.append("page /AA (additional actions)")
-            for _name, image in page.images.items():
+            for _name, image in page.get_images().items():
                 if image.get("/Interpolate") is True:
                     problems.append("image with /Interpolate true")
         problems += _font_problems(pdf)
