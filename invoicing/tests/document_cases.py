@@ -121,7 +121,7 @@ def issued_case(tenant, name: str, *, lines: int = 3):
         for number in range(1, lines + 1):
             InvoiceLineFactory(
                 invoice=invoice, line_number=number, item_sequence_number=str(number),
-                asin=f"B0TEA0000{number}", vendor_sku=f"TEA-{number}",
+                asin=f"B0TEA{number:05d}", vendor_sku=f"TEA-{number}",
                 gtin="4006381333931", description=DESCRIPTIONS[(number - 1) % 3],
                 quantity=12 * number, net_unit_cost=case["cost"],
                 tax_category=case["category"], tax_rate=case["rate"],
