@@ -4,13 +4,18 @@
 # browser for the end-to-end tests: Debian's chromium, driven by Playwright
 # through its executable path; Playwright never downloads a browser here;
 # and docker-compose, whose `config` validates docker-compose.yml without a
-# Docker engine).
+# Docker engine; poppler-utils, whose pdftotext/pdftoppm prove that the
+# invoice PDFs carry real Chinese text, not tofu boxes).
+# Invoice PDFs (WeasyPrint): Pango/HarfBuzz (libharfbuzz-subset0 makes font
+# subsetting 3x faster than the fontTools fallback), fontconfig, and the
+# fonts the documents use: DejaVu Sans (Latin) and Noto Sans CJK SC (Chinese).
 # Installed when running as root on Debian/Ubuntu and missing; otherwise the
 # missing names are printed.
 set -euo pipefail
-packages=(gettext)
+packages=(gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
+          fonts-dejavu-core fonts-noto-cjk)
 if [ "${1:-}" = "test" ]; then
-  packages+=(chromium docker-compose)
+  packages+=(chromium docker-compose poppler-utils)
 fi
 missing=()
 for package in "${packages[@]}"; do
