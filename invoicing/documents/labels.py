@@ -92,6 +92,8 @@ LABELS: dict[str, dict[str, str]] = {
         "de": "Dieses PDF/A-3 enthält die EN-16931-Rechnungsdaten als factur-x.xml.",
         "fr": "Ce PDF/A-3 contient les données de facture EN 16931 (factur-x.xml).",
     },
+    "unit_Eaches": {"en": "pcs", "zh-Hans": "件", "de": "Stk.", "fr": "pce"},
+    "unit_Cases": {"en": "cases", "zh-Hans": "箱", "de": "Kartons", "fr": "cartons"},
     "category_S": {"en": "Standard rate", "zh-Hans": "标准税率", "de": "Regelsteuersatz",
                    "fr": "Taux normal"},
     "category_Z": {"en": "Zero rated", "zh-Hans": "零税率", "de": "Nullsatz",

@@ -115,6 +115,7 @@ def invoice_html(document: Document, *, language: str, logo_uri: str = "",
             {"line": line, "unit_price": document_labels.price_format(
                 line.net_unit_cost, currency, language),
              "amount": money(line.line_net_amount),
+             "unit": labels.get(f"unit_{line.unit_of_measure}", line.unit_of_measure),
              "rate": "" if line.tax_category == "O" else f"{line.tax_rate.normalize():f} %"}
             for line in document.lines
         ],
