@@ -372,3 +372,94 @@ class InvoiceTaxLine(TenantModel):
 
     def __str__(self):
         return f"{self.category} {self.rate}%: {self.tax_amount}"
+
+
+# --- Documents: per-tenant layout and the stored renderings -------------------
+
+
+def invoice_documents_storage():
+    """The storage of rendered documents and logos (settings.STORAGES)."""
+    from django.core.files.storage import storages
+
+    return storages["invoice_documents"]
+
+
+class DocumentLanguage(models.TextChoices):
+    """Languages of printed documents (labels: invoicing/documents/labels.py)."""
+
+    ENGLISH = "en", "English"
+    CHINESE = "zh-Hans", "简体中文"
+    GERMAN = "de", "Deutsch"
+    FRENCH = "fr", "Français"
+
+
+class DocumentSettings(TenantModel):
+    """How a tenant's invoices look: logo, legal footer, default language."""
+
+    logo = models.FileField(
+        storage=invoice_documents_storage, upload_to="logos/", blank=True, max_length=300
+    )
+    footer_text = models.TextField(
+        blank=True, max_length=1000,
+        help_text=_("Printed at the bottom of every invoice: register court, directors, "
+                    "capital, and so on."),
+    )
+    default_language = models.CharField(
+        max_length=10, choices=DocumentLanguage.choices, default=DocumentLanguage.ENGLISH
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "document settings"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="inv_document_settings_one")
+        ]
+
+    def __str__(self):
+        return f"document settings of tenant {self.tenant_id}"
+
+
+class RenderingStatus(models.TextChoices):
+    PENDING = "pending", _("Rendering")
+    OK = "ok", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class InvoiceRendering(TenantModel):
+    """The PDF/A-3 and the factur-x.xml of one issued invoice in one language.
+
+    One row per (invoice, language): a re-render overwrites the same files
+    with the same bytes (the inputs of an issued invoice do not change).
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="renderings")
+    language = models.CharField(max_length=10, choices=DocumentLanguage.choices)
+    status = models.CharField(
+        max_length=10, choices=RenderingStatus.choices, default=RenderingStatus.PENDING
+    )
+    reason = models.TextField(blank=True)
+    pdf_file = models.FileField(storage=invoice_documents_storage, blank=True, max_length=300)
+    xml_file = models.FileField(storage=invoice_documents_storage, blank=True, max_length=300)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    xml_sha256 = models.CharField(max_length=64, blank=True)
+    pdf_size = models.PositiveIntegerField(default=0)
+    xml_size = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["invoice_id", "language", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "invoice", "language"], name="inv_rendering_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="ok") | (~models.Q(pdf_sha256="")
+                                                    & ~models.Q(xml_sha256="")),
+                name="inv_rendering_ok_has_files",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice_id} {self.language} {self.status}"

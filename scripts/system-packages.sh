@@ -5,14 +5,20 @@
 # through its executable path; Playwright never downloads a browser here;
 # docker-compose, whose `config` validates docker-compose.yml without a
 # Docker engine); a redis-server binary for the outage tests; and
-# PgBouncer, which the hold tests start in transaction pooling mode).
+# PgBouncer, which the hold tests start in transaction pooling mode;
+# poppler-utils, whose pdftotext/pdftoppm prove that the invoice PDFs carry
+# real Chinese text, not tofu boxes).
+# Invoice PDFs (WeasyPrint): Pango/HarfBuzz (libharfbuzz-subset0 makes font
+# subsetting 3x faster than the fontTools fallback), fontconfig, and the
+# fonts the documents use: DejaVu Sans (Latin) and Noto Sans CJK SC (Chinese).
 # Installed when running as root on Debian/Ubuntu and missing; otherwise the
 # missing names are printed.
 set -euo pipefail
-packages=(gettext)
+packages=(gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
+          fonts-dejavu-core fonts-noto-cjk)
 if [ "${1:-}" = "test" ]; then
   # redis-server: the outage battery starts and stops a private Redis.
-  packages+=(chromium docker-compose redis-server pgbouncer)
+  packages+=(chromium docker-compose redis-server pgbouncer poppler-utils)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -243,6 +243,12 @@ STORAGES = {
     # Hashed, compressed copies that WhiteNoise serves with far-future
     # cache headers; needs `collectstatic` (the Dockerfile runs it).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Rendered invoices (PDF/A-3 + factur-x.xml) and tenants' logos; a local
+    # folder here, an object store in production by replacing the backend.
+    "invoice_documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "documents")},
+    },
 }
 MEDIA_ROOT = VAR_DIR / "media"
 # Every upload stops at the import limit while it arrives (before the CSRF
@@ -289,7 +295,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("ACORN_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint logs every layout step at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"},
+                "fontTools": {"level": "WARNING"}},
 }
 
 from acorn.settings.celery import *  # noqa: E402,F403

@@ -5,7 +5,7 @@ Tests that depend on a worker's behaviour start a real worker instead.
 
 import os
 
-from acorn.env import env_default
+from acorn.env import env, env_default
 
 # Defaults for this process and the workers and servers tests start.
 env_default("DATABASE_URL", "postgres://acorn_app@127.0.0.1:5432/acorn")
@@ -34,6 +34,13 @@ ACORN_FIELD_ENCRYPTION_KEYS = [
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Per pytest-xdist worker, so parallel workers never overwrite each
+    # other's files; a Celery worker a test starts inherits the variable.
+    "invoice_documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(
+            VAR_DIR / "test-documents" / env("PYTEST_XDIST_WORKER", "main"))},  # noqa: F405
+    },
 }
 # WhiteNoise serves straight from the apps' static folders; nothing is
 # collected.

@@ -18,8 +18,54 @@ def _legal_entity(tenant):
     return ProbeTarget(marker=f"TAX-{tenant.slug.upper()}")
 
 
+def _rendered_invoice(tenant):
+    from invoicing.documents.render import invoice_render
+    from invoicing.tests.document_cases import issued_case
+
+    invoice = issued_case(tenant, "eu_domestic_s", lines=1)
+    rendering = invoice_render(tenant=tenant, invoice_id=invoice.pk, language="en")
+    assert rendering.status == "ok", rendering.reason
+    return invoice
+
+
+def _invoice_documents(tenant):
+    invoice = _rendered_invoice(tenant)
+    return ProbeTarget(marker=invoice.number, kwargs={"invoice_id": invoice.pk})
+
+
+def _invoice_render(tenant):
+    invoice = _rendered_invoice(tenant)
+    return ProbeTarget(marker=invoice.number, kwargs={"invoice_id": invoice.pk},
+                       method="post", data={"language": "de"})
+
+
+def _invoice_pdf(tenant):
+    invoice = _rendered_invoice(tenant)
+    return ProbeTarget(marker="%PDF-", kwargs={"invoice_id": invoice.pk, "language": "en"})
+
+
+def _invoice_xml(tenant):
+    invoice = _rendered_invoice(tenant)
+    return ProbeTarget(marker=f"<ram:ID>{invoice.number}</ram:ID>",
+                       kwargs={"invoice_id": invoice.pk, "language": "en"})
+
+
+def _document_settings(tenant):
+    from invoicing.documents.settings import document_settings_set
+
+    marker = f"Registered at the court of {tenant.slug}"
+    document_settings_set(tenant=tenant, actor=None, footer_text=marker,
+                          default_language="de")
+    return ProbeTarget(marker=marker)
+
+
 PROBES = {
     "invoicing:legal_entity": _legal_entity,
+    "invoicing:document_settings": _document_settings,
+    "invoicing:invoice_documents": _invoice_documents,
+    "invoicing:invoice_render": _invoice_render,
+    "invoicing:invoice_pdf": _invoice_pdf,
+    "invoicing:invoice_xml": _invoice_xml,
 }
 
 
