@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+from decimal import Decimal
+from typing import NamedTuple
 
-from invoicing.models import LegalEntity, TaxRegistration
+from django.db.models import Q, QuerySet
+
+from invoicing.models import Invoice, InvoiceStatus, LegalEntity, TaxRegistration
 
 
 def legal_entity_get(*, tenant) -> LegalEntity | None:
@@ -23,3 +27,51 @@ def setup_status(*, tenant) -> dict[str, bool]:
         "legal_entity": LegalEntity.objects.filter(tenant=tenant).exists()
         and TaxRegistration.objects.filter(tenant=tenant).exists(),
     }
+
+
+# --- Reads for reconciliation (floor 3): plain data, no model instances. ---
+
+class InvoiceForMatching(NamedTuple):
+    id: int
+    kind: str
+    number: str
+    purchase_order_number: str
+    currency: str
+    amount_due: Decimal
+    issue_date: datetime.date | None
+    payment_due_date: datetime.date | None
+    account_id: int
+
+
+_MATCHING_FIELDS = (
+    "id", "kind", "number", "purchase_order_number", "currency", "amount_due",
+    "issue_date", "payment_due_date", "account_id",
+)
+# Beyond this many numbers one read of all issued documents beats a huge
+# IN list (PostgreSQL's 65,535 bind parameters bound it too).
+_NUMBERS_IN_LIMIT = 5000
+
+
+def invoice_list_for_matching(
+    *, tenant, numbers=None, purchase_order_numbers=None, ids=None,
+) -> list[InvoiceForMatching]:
+    """Issued invoices and credit notes of ``tenant`` as plain tuples, for
+    reconciliation's matching and open items. ``numbers`` (exact, as
+    issued), ``purchase_order_numbers`` and ``ids`` narrow the read (any
+    of them matches); none given reads every issued document."""
+    queryset = Invoice.objects.filter(tenant=tenant, status=InvoiceStatus.ISSUED)
+    numbers = list(numbers) if numbers is not None else None
+    pos = list(purchase_order_numbers) if purchase_order_numbers is not None else None
+    ids = list(ids) if ids is not None else None
+    narrowing = [x for x in (numbers, pos, ids) if x is not None]
+    if narrowing and sum(len(x) for x in narrowing) <= _NUMBERS_IN_LIMIT:
+        condition = Q(pk__in=[])
+        if numbers:
+            condition |= Q(number__in=numbers)
+        if pos:
+            condition |= Q(purchase_order_number__in=pos)
+        if ids:
+            condition |= Q(pk__in=ids)
+        queryset = queryset.filter(condition)
+    rows = queryset.order_by("id").values_list(*_MATCHING_FIELDS)
+    return [InvoiceForMatching(*row) for row in rows.iterator(chunk_size=5000)]
