@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from reconciliation.models import RemittanceSource
 from reconciliation.parsers.edifact import edifact_parse
 from reconciliation.parsers.email import email_parse
 from reconciliation.parsers.records import (
-    LineRecord, ParseResult, PaymentRecord, RemittanceParseError, RowError,
+    LineRecord,
+    ParseResult,
+    PaymentRecord,
+    RemittanceParseError,
+    RowError,
 )
 from reconciliation.parsers.tabular import csv_parse, xlsx_parse
 from reconciliation.parsers.x12 import x12_parse
@@ -34,7 +40,8 @@ def source_detect(data: bytes, filename: str = "") -> str:
         return RemittanceSource.EMAIL
     if b"<table" in head.lower() or b"<html" in head.lower():
         return RemittanceSource.EMAIL
-    if name.endswith((".txt",)) and b"payment number" in head.lower() and b"," not in head[:200]:
+    # Pasted e-mail text: "Payment Number: ..." as a label, not a column.
+    if re.search(rb"(?im)^\s*(remittance advice|payment (number|no\.?|#)\s*:)", head):
         return RemittanceSource.EMAIL
     return RemittanceSource.CSV
 

@@ -54,7 +54,9 @@ _DESCRIPTION_WORDS: list[tuple[tuple[str, ...], str]] = [
 ]
 
 
-def line_classify(invoice_number: str, description: str = "", type_code: str = "") -> tuple[str, str]:
+def line_classify(
+    invoice_number: str, description: str = "", type_code: str = "",
+) -> tuple[str, str]:
     """(kind, base invoice number) of a line. The base is the invoice the
     line refers to, "" when the pattern names no invoice of ours."""
     number = " ".join((invoice_number or "").upper().split())

@@ -24,7 +24,11 @@ from decimal import Decimal, InvalidOperation
 
 from reconciliation.parsers import bounds
 from reconciliation.parsers.records import (
-    LineRecord, ParseResult, PaymentRecord, RemittanceParseError, RowError,
+    LineRecord,
+    ParseResult,
+    PaymentRecord,
+    RemittanceParseError,
+    RowError,
 )
 from reconciliation.parsers.values import ValueError_, date_parse, text_decode
 
@@ -67,7 +71,8 @@ def edifact_parse(data: bytes, *, currency_default: str = "") -> ParseResult:
             interchange = Interchange.from_str(text)
             messages = list(interchange.get_messages())
     except Exception as exc:  # pydifact raises bare EDISyntaxError/ValueError/IndexError
-        raise RemittanceParseError("edifact_syntax", "The EDIFACT interchange is malformed.") from exc
+        raise RemittanceParseError(
+            "edifact_syntax", "The EDIFACT interchange is malformed.") from exc
     result = ParseResult()
     position = 0
     for message in messages:
@@ -81,7 +86,8 @@ def edifact_parse(data: bytes, *, currency_default: str = "") -> ParseResult:
             elements = segment.elements
             try:
                 if tag == "BGM":
-                    payment.payment_number = (_parts(elements[1])[0] if len(elements) > 1 else "")[:64]
+                    number = _parts(elements[1])[0] if len(elements) > 1 else ""
+                    payment.payment_number = number[:64]
                 elif tag == "CUX":
                     parts = _parts(elements[0]) if elements else []
                     if len(parts) > 1:

@@ -17,7 +17,10 @@ from html.parser import HTMLParser
 from reconciliation.parsers.records import ParseResult, PaymentRecord, RemittanceParseError
 from reconciliation.parsers.tabular import REQUIRED, header_map, table_parse
 from reconciliation.parsers.values import (
-    ValueError_, date_parse, money_parse, text_decode,
+    ValueError_,
+    date_parse,
+    money_parse,
+    text_decode,
 )
 
 _FACTS = {
@@ -83,20 +86,49 @@ class _TableFlattener(HTMLParser):
         self._flush_loose()
 
 
+def _tokens(line: str) -> list[tuple[int, int, str]]:
+    """Cells of a space-aligned line: runs separated by two or more spaces."""
+    return [(m.start(), m.end(), m.group()) for m in re.finditer(r"\S+(?: \S+)*", line)]
+
+
 def _plain_rows(text: str) -> list[list[str]]:
-    rows = []
-    for line in text.splitlines():
+    """Plain-text body -> rows. Tab- or pipe-separated lines split on their
+    separator; space-aligned tables are cut by the header's column spans
+    (an empty column leaves no gap in the spaces, only in the alignment)."""
+    rows: list[list[str]] = []
+    spans: list[tuple[int, int]] | None = None
+    for line in text.expandtabs(8).splitlines() if "\t" not in text else text.splitlines():
         stripped = line.strip().strip("|")
         if not stripped:
             rows.append([])
-        elif "\t" in stripped:
+            spans = None
+            continue
+        if "\t" in stripped:
             rows.append([c.strip() for c in stripped.split("\t")])
-        elif "|" in stripped:
+            continue
+        if "|" in stripped:
             rows.append([c.strip() for c in stripped.split("|")])
-        elif re.search(r"\S {2,}\S", stripped):
-            rows.append([c.strip() for c in re.split(r" {2,}", stripped)])
-        else:
-            rows.append([stripped])
+            continue
+        tokens = _tokens(line)
+        if spans is None:
+            cells = [t[2] for t in tokens]
+            if len(cells) > 1 and all(k in header_map(cells) for k in REQUIRED):
+                starts = [t[0] for t in tokens]
+                spans = [(start, starts[i + 1] if i + 1 < len(starts) else 10**6)
+                         for i, start in enumerate(starts)]
+                rows.append(cells)
+            elif ":" in stripped or len(cells) == 1:
+                rows.append([stripped])
+            else:
+                rows.append(cells)
+            continue
+        cells = [""] * len(spans)
+        for start, end, value in tokens:
+            overlaps = [max(0, min(end, s_end) - max(start, s_start))
+                        for s_start, s_end in spans]
+            best = max(range(len(spans)), key=lambda i: (overlaps[i], -abs(spans[i][0] - start)))
+            cells[best] = (cells[best] + " " + value).strip()
+        rows.append(cells)
     return rows
 
 
@@ -156,13 +188,15 @@ def _facts_read(rows: list[list[str]]) -> PaymentRecord:
         try:
             amount, amount_currency = money_parse(found["payment_amount"])
         except ValueError_:
-            raise RemittanceParseError("bad_payment_amount", "The payment amount is not an amount.")
+            raise RemittanceParseError(
+                "bad_payment_amount", "The payment amount is not an amount.") from None
     payment_date = None
     if "payment_date" in found:
         try:
             payment_date = date_parse(found["payment_date"])
         except ValueError_:
-            raise RemittanceParseError("bad_payment_date", "The payment date is not a date.")
+            raise RemittanceParseError(
+                "bad_payment_date", "The payment date is not a date.") from None
     currency = (found.get("payment_currency", "")[:3].upper() or amount_currency or "")
     return PaymentRecord(
         payment_number=found.get("payment_number", "")[:64], currency=currency,

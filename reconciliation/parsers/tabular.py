@@ -20,10 +20,19 @@ from decimal import Decimal
 
 from reconciliation.parsers import bounds
 from reconciliation.parsers.records import (
-    LineRecord, ParseResult, PaymentRecord, RemittanceParseError, RowError,
+    LineRecord,
+    ParseResult,
+    PaymentRecord,
+    RemittanceParseError,
+    RowError,
 )
 from reconciliation.parsers.values import (
-    ValueError_, cell_clean, date_parse, day_first_infer, money_parse, text_decode,
+    ValueError_,
+    cell_clean,
+    date_parse,
+    day_first_infer,
+    money_parse,
+    text_decode,
 )
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -86,12 +95,7 @@ def header_find(rows: list[list[str]], *, scan: int = 15) -> int | None:
 
 def csv_rows(data: bytes) -> list[list[str]]:
     text = text_decode(data)
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = delimiter_guess(text[:8192])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
     for row in reader:
@@ -99,6 +103,19 @@ def csv_rows(data: bytes) -> list[list[str]]:
         if len(rows) > bounds.MAX_ROWS + 20:
             raise RemittanceParseError("too_many_rows", f"More than {bounds.MAX_ROWS} rows.")
     return rows
+
+
+def delimiter_guess(sample: str) -> str:
+    """The delimiter that splits some early line into the most fields
+    (csv.Sniffer is thrown by a title line above the table)."""
+    lines = sample.splitlines()[:20]
+    best, best_fields = ",", 1
+    for candidate in (",", ";", "\t", "|"):
+        fields = max((len(next(csv.reader([line], delimiter=candidate), []))
+                      for line in lines if line), default=1)
+        if fields > best_fields:
+            best, best_fields = candidate, fields
+    return best
 
 
 def xlsx_rows(data: bytes) -> list[list[str]]:

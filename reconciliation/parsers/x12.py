@@ -24,7 +24,11 @@ from decimal import Decimal, InvalidOperation
 
 from reconciliation.parsers import bounds
 from reconciliation.parsers.records import (
-    LineRecord, ParseResult, PaymentRecord, RemittanceParseError, RowError,
+    LineRecord,
+    ParseResult,
+    PaymentRecord,
+    RemittanceParseError,
+    RowError,
 )
 from reconciliation.parsers.values import ValueError_, date_parse, text_decode
 
@@ -72,7 +76,6 @@ def x12_parse(data: bytes, *, currency_default: str = "") -> ParseResult:
     result = ParseResult()
     payment: PaymentRecord | None = None
     line: LineRecord | None = None
-    in_entity = False
     for position, segment in enumerate(segments, 1):
         tag = segment[0].upper()
         try:
@@ -80,7 +83,7 @@ def x12_parse(data: bytes, *, currency_default: str = "") -> ParseResult:
                 if _el(segment, 1) != "820":
                     raise RemittanceParseError("not_820", "The transaction set is not an 820.")
                 payment = PaymentRecord(payment_number="", currency=currency_default)
-                line, in_entity = None, False
+                line = None
             elif payment is None:
                 continue
             elif tag == "BPR":
@@ -103,10 +106,11 @@ def x12_parse(data: bytes, *, currency_default: str = "") -> ParseResult:
                 qualifier, value = _el(segment, 1), _el(segment, 2)
                 if line is not None and qualifier in ("003", "004"):
                     line.invoice_date = date_parse(value)
-                elif line is None and qualifier in ("097", "234", "009") and not payment.payment_date:
+                elif (line is None and qualifier in ("097", "234", "009")
+                      and not payment.payment_date):
                     payment.payment_date = date_parse(value)
             elif tag == "ENT":
-                in_entity, line = True, None
+                line = None
             elif tag == "RMR":
                 result.rows += 1
                 number = _el(segment, 2)[:120]
@@ -144,7 +148,7 @@ def x12_parse(data: bytes, *, currency_default: str = "") -> ParseResult:
                     ))
             elif tag == "SE":
                 _payment_finish(payment, position, result)
-                payment, line, in_entity = None, None, False
+                payment, line = None, None
         except ValueError_ as exc:
             result.errors.append(RowError(position, tag, exc.code,
                                           f"Segment {tag} has a value that is not valid."))
