@@ -12,11 +12,21 @@ from acorn.tenancy import tenant_scope
 from invoicing.models import DocumentKind
 from reconciliation import selectors
 from reconciliation.models import (
-    ImportStatus, LineKind, Match, MatchMethod, MatchStatus, Payment, RemittanceImport,
+    ImportStatus,
+    LineKind,
+    Match,
+    MatchMethod,
+    MatchStatus,
+    Payment,
+    RemittanceImport,
     RemittanceLine,
 )
 from reconciliation.services import (
-    match_confirm, match_reassign, match_reject, payments_match, remittance_import_create,
+    match_confirm,
+    match_reassign,
+    match_reject,
+    payments_match,
+    remittance_import_create,
 )
 from reconciliation.tests.factories import issued_document
 
