@@ -50,14 +50,14 @@ MATCH_COLUMNS = [
 ]
 LIVE = (MatchStatus.AUTO, MatchStatus.NEEDS_REVIEW, MatchStatus.CONFIRMED)
 AUTO_THRESHOLD = Decimal("0.95")
-_NON_ALNUM = re.compile(r"[^0-9A-Z]")
-_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
+_TOKENS = re.compile(r"[A-Z]+|[0-9]+")
 
 
 def number_key(number: str) -> str:
     """Upper case, alphanumerics only, leading zeros dropped: "inv-0042" and
     "INV42" meet here (a heuristic, so only ever suggested)."""
-    return _LEADING_ZEROS.sub("", _NON_ALNUM.sub("", (number or "").upper()))
+    return "".join(token.lstrip("0") or "0" if token[0].isdigit() else token
+                   for token in _TOKENS.findall((number or "").upper()))
 
 
 def _line_candidates(line, invoices_by_number, invoices_by_key, invoices_by_po,
