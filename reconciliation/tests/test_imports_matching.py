@@ -232,3 +232,38 @@ def test_open_items_ageing_per_account_and_currency(tenant_a):
         ageing = selectors.open_items_ageing(items=items)
     assert [(row["currency"], row["over_90"], row["current"]) for row in ageing] == [
         ("EUR", Decimal("0"), Decimal("40.00")), ("USD", Decimal("100.00"), Decimal("0"))]
+
+
+@pytest.mark.django_db
+def test_mail_in_command_imports_an_eml_once(tenant_a, capsys):
+    from django.core.management import call_command
+
+    path = str(FIXTURES / "remittance_advice.eml")
+    call_command("remittance_mail_in", "--tenant", tenant_a.slug, path)
+    call_command("remittance_mail_in", "--tenant", tenant_a.slug, path)
+    out = capsys.readouterr().out
+    assert "1 payment(s), 2 line(s)" in out and "already imported" in out
+    assert counts(tenant_a)[1:3] == (1, 2)
+
+
+@pytest.mark.django_db
+def test_large_files_run_on_the_default_queue(tenant_a, django_capture_on_commit_callbacks,
+                                               monkeypatch):
+    from reconciliation import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.remittance_import_run_task, "delay",
+                        lambda **kwargs: sent.append(kwargs))
+    data = (FIXTURES / "vc_export_us.csv").read_bytes()
+    with django_capture_on_commit_callbacks(execute=True):
+        remittance_import, _ = remittance_import_create(
+            tenant=tenant_a, data=data, filename="big.csv", background=True)
+    assert remittance_import.status == ImportStatus.PENDING
+    assert sent == [{"tenant_id": tenant_a.pk, "import_id": remittance_import.pk}]
+    assert tasks.remittance_import_run_task.queue == "default"
+    # The worker's body: enter the tenant, run the import.
+    tasks.remittance_import_run_task.run(**sent[0])
+    with tenant_scope(tenant_a):
+        remittance_import.refresh_from_db()
+    assert remittance_import.status == ImportStatus.SUCCEEDED
+    assert remittance_import.rows_done == remittance_import.rows_total == 4
