@@ -195,13 +195,13 @@ def run(report):
         goal=f"<= {GOAL_SECONDS} s, <= {GOAL_MB} MB", baseline=None, ratio=None,
         passed=passed,
         parameters={"invoices": INVOICES, **{k: first[k] for k in (
-            "lines", "payments", "peak_mb", "cpu_seconds", "rows_added", "rematch", "rematch_seconds",
-            "errors")}},
+            "lines", "payments", "peak_mb", "cpu_seconds", "rows_added", "rematch",
+            "rematch_seconds", "errors")}},
     )
     report(
         name="reconcile_100k_again", value=second["rows_added"], unit="rows",
         goal="0 rows added", baseline=None, ratio=None,
         passed=second["status"] == "succeeded" and second["rows_added"] == 0,
-        parameters={k: second[k] for k in ("seconds", "cpu_seconds", "skipped", "payments", "peak_mb",
-                                           "rematch")},
+        parameters={k: second[k] for k in ("seconds", "cpu_seconds", "skipped", "payments",
+                                           "peak_mb", "rematch")},
     )
