@@ -25,6 +25,7 @@ from pathlib import Path
 from django.core.management import call_command
 
 from acorn.db.roles import owner_connection
+from acorn.env import environment
 
 INVOICES = 100_000
 LINES = 100_000
@@ -150,7 +151,7 @@ def _child(path: str, tenant_id: int) -> None:
 
 
 def _run_child(path: str, tenant_id: int) -> dict:
-    env = dict(os.environ)
+    env = environment()
     env.setdefault("DJANGO_SETTINGS_MODULE", "acorn.settings.bench")
     code = ("import django; django.setup(); from bench.reconcile_100k import _child; "
             f"_child({path!r}, {tenant_id})")

@@ -267,3 +267,19 @@ def test_large_files_run_on_the_default_queue(tenant_a, django_capture_on_commit
         remittance_import.refresh_from_db()
     assert remittance_import.status == ImportStatus.SUCCEEDED
     assert remittance_import.rows_done == remittance_import.rows_total == 4
+
+
+@pytest.mark.django_db
+def test_split_payments_across_lines_and_payments_settle_one_invoice(tenant_a):
+    issued_document(tenant=tenant_a, number="SPLIT-1", amount="100.00")
+    first = (b"Payment Number,Invoice Number,Amount Paid,Currency\n"
+             b"PA,SPLIT-1,30.00,USD\nPA,SPLIT-1,30.00,USD\n")
+    second = b"Payment Number,Invoice Number,Amount Paid,Currency\nPB,SPLIT-1,40.00,USD\n"
+    remittance_import_create(tenant=tenant_a, data=first, filename="a.csv")
+    with tenant_scope(tenant_a):
+        [item] = selectors.open_items(tenant=tenant_a)
+    assert (item.paid, item.balance) == (Decimal("60.00"), Decimal("40.00"))
+    remittance_import_create(tenant=tenant_a, data=second, filename="b.csv")
+    with tenant_scope(tenant_a):
+        assert selectors.open_items(tenant=tenant_a) == []
+        assert Match.objects.filter(status=MatchStatus.AUTO).count() == 3
