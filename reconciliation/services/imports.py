@@ -127,6 +127,11 @@ def remittance_import_run(*, tenant, import_id: int) -> RemittanceImport:
     except RemittanceParseError as exc:
         return _fail(tenant, remittance_import, [RowError(None, "file", exc.code, exc.message)])
     remittance_import.rows_total = result.rows
+    # Progress for the import page: the rows found are committed before the
+    # store starts (a background run works outside any request transaction).
+    with tenant_scope(tenant):
+        RemittanceImport.objects.filter(tenant=tenant, pk=remittance_import.pk).update(
+            rows_total=result.rows, updated_at=timezone.now())
     if result.errors:
         return _fail(tenant, remittance_import, result.errors)
     precision_errors = _precision_check(result)
