@@ -288,6 +288,13 @@ ACORN_SIGNUP_ENABLED = env_bool("ACORN_SIGNUP_ENABLED", True)
 # sandbox, "scheme://host[:port]", port "*" for any. Empty by default: in
 # production every account talks to Amazon only (vendor_api.endpoints).
 ACORN_SPAPI_ENDPOINT_ALLOWLIST = env_list("ACORN_SPAPI_ENDPOINT_ALLOWLIST", [])
+# Origins besides the web-store platforms' documented hosts (Shopify
+# *.myshopify.com, api.bigcommerce.com, a Magento store's public HTTPS host)
+# that a store connection may point at: a sandbox, "scheme://host[:port]".
+ACORN_STORE_ENDPOINT_ALLOWLIST = env_list("ACORN_STORE_ENDPOINT_ALLOWLIST", [])
+# Push stock to the stores right after a channels write commits (a debounced
+# task); the beat backstop every few seconds finds every change anyway.
+ACORN_STORE_PUSH_ON_COMMIT = env_bool("ACORN_STORE_PUSH_ON_COMMIT", True)
 # Amazon's SP-API models (JSON schemas) for the conformance checks of the
 # tests; empty: look for shared/spapi-models beside the repository.
 ACORN_SPAPI_MODELS_DIR = env("ACORN_SPAPI_MODELS_DIR", "")

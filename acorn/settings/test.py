@@ -43,3 +43,6 @@ WHITENOISE_USE_FINDERS = True
 CACHES["default"]["KEY_PREFIX"] = f"acorn-test-{os.getpid()}"  # noqa: F405
 # Test sandboxes listen on random local ports.
 ACORN_SPAPI_ENDPOINT_ALLOWLIST = ["http://127.0.0.1:*", "http://localhost:*"]
+ACORN_STORE_ENDPOINT_ALLOWLIST = ["http://127.0.0.1:*", "http://localhost:*"]
+# Unit tests call the store engine directly (the worker tests turn it on).
+ACORN_STORE_PUSH_ON_COMMIT = False

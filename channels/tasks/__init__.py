@@ -11,5 +11,6 @@ from channels.tasks import (  # noqa: F401
     purchase_orders,
     reports,
     shipments,
+    stores,
     submissions,
 )
