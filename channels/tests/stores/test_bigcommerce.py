@@ -1,4 +1,4 @@
-"""The BigCommerce adapter against the BigCommerce sandbox over real HTTP (store-channels.md §3, §5)."""
+"""The BigCommerce adapter against its sandbox over real HTTP (store-channels.md §3, §5)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ def _ref(store, index) -> ItemRef:
 
 
 def _adapter(sandbox, credentials=None, **kwargs) -> BigCommerceAdapter:
-    endpoint = StoreEndpoint(platform=Platform.BIGCOMMERCE, base_url=sandbox.base_url + "/bigcommerce")
+    endpoint = StoreEndpoint(platform=Platform.BIGCOMMERCE,
+                             base_url=sandbox.base_url + "/bigcommerce")
     return BigCommerceAdapter(endpoint=endpoint, credentials=credentials or CREDENTIALS,
                               cache=cache, **kwargs)
 
