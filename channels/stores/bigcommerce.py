@@ -147,19 +147,38 @@ def _problem_message(body) -> str:
 
 
 class RateGovernor:
-    """The store's shared request quota, as the last answer's headers told it.
+    """The store's shared request quota, as the platform's headers tell it.
 
-    Keys (the cache, Redis in production): ``left`` (an integer the callers
-    decrement atomically) and ``reset_at`` (epoch seconds). Both expire
-    with the window, so a stale record never blocks.
+    Kept in the cache (Redis in production), so every worker process of every
+    host shares it:
+    - ``left``: requests left in the window; callers take one atomically
+      (``decr``) before sending and wait for the reset when none is left;
+    - ``reset``: when the window resets (epoch seconds); ``quota``: the
+      window's size, which starts the next window when it resets;
+    - ``inflight``: our requests sent and not answered yet. A header's
+      ``Requests-Left`` was counted before those reached the store, so the
+      count kept is ``left - (inflight - 1)``; and an older answer (more
+      left) never raises what a newer one lowered in the same window.
+    Keys expire with the window, so a stale record never blocks. Another
+    app's use of the quota shows in the next answer; a 429 meanwhile is
+    waited out (``_request``), never hammered.
     """
 
     def __init__(self, cache, store_key: str, *, max_wait: float = 30.0, reserve: int = 0):
         self.cache = cache
-        self.left_key = f"bigcommerce:rl:{store_key}:left"
-        self.reset_key = f"bigcommerce:rl:{store_key}:reset"
+        prefix = f"bigcommerce:rl:{store_key}"
+        self.left_key, self.reset_key = f"{prefix}:left", f"{prefix}:reset"
+        self.quota_key, self.inflight_key = f"{prefix}:quota", f"{prefix}:inflight"
+        self.roll_key = f"{prefix}:roll"
         self.max_wait = max_wait
         self.reserve = reserve  # requests left for other apps on the store
+
+    def _inflight(self, delta: int) -> int:
+        self.cache.add(self.inflight_key, 0, timeout=300)
+        try:
+            return self.cache.incr(self.inflight_key, delta)
+        except ValueError:
+            return 0
 
     def acquire(self) -> None:
         deadline = time.time() + self.max_wait
@@ -167,18 +186,35 @@ class RateGovernor:
             try:
                 left = self.cache.decr(self.left_key)
             except ValueError:  # no record yet (first call or an expired window)
-                return
+                break
             if left >= self.reserve:
-                return
+                break
             reset_at = self.cache.get(self.reset_key) or 0
             wait = reset_at - time.time()
             if wait <= 0:
-                self.cache.delete(self.left_key)
-                return
+                self._roll(reset_at)
+                continue
             if time.time() + wait > deadline:
                 raise RateLimited("The store's shared API quota is spent for this window.",
                                   retry_after=wait, code="QUOTA_SPENT")
             time.sleep(min(wait, 1.0) + random.uniform(0, 0.05))  # noqa: S311 (jitter)
+        self._inflight(+1)
+
+    def _roll(self, reset_at: float) -> None:
+        """The window is over: one caller starts the next from the known quota."""
+        if not self.cache.add(f"{self.roll_key}:{reset_at}", 1, timeout=60):
+            time.sleep(0.01)
+            return
+        quota = self.cache.get(self.quota_key)
+        window = self.cache.get(f"{self.quota_key}:window") or 30.0
+        if quota is None:
+            self.cache.delete(self.left_key)
+            return
+        self.cache.set(self.reset_key, reset_at + window, timeout=int(window) + 2)
+        self.cache.set(self.left_key, int(quota), timeout=int(window) + 2)
+
+    def done(self) -> None:
+        self._inflight(-1)
 
     def reset_in(self) -> float:
         return max((self.cache.get(self.reset_key) or 0) - time.time(), 0.0)
@@ -188,17 +224,22 @@ class RateGovernor:
             left = int(headers["X-Rate-Limit-Requests-Left"])
             reset_ms = int(headers["X-Rate-Limit-Time-Reset-Ms"])
             window_ms = int(headers.get("X-Rate-Limit-Time-Window-Ms") or 30000)
+            quota = int(headers.get("X-Rate-Limit-Requests-Quota") or 0)
         except (KeyError, ValueError):
             return
+        others = max((self.cache.get(self.inflight_key) or 1) - 1, 0)
+        left = max(left - others, 0)
         # A little past the announced reset: the header is rounded down to whole
         # milliseconds and the request is on the wire a while.
         seconds = max(reset_ms / 1000, 0.001) + RESET_MARGIN
         reset_at = time.time() + seconds
         timeout = max(int(seconds) + 1, 1)
+        if quota:
+            self.cache.set(self.quota_key, quota, timeout=3600)
+            self.cache.set(f"{self.quota_key}:window", window_ms / 1000, timeout=3600)
         stored_reset = self.cache.get(self.reset_key) or 0
         if stored_reset and abs(reset_at - stored_reset) < window_ms / 2000:
-            # The same window: answers arrive out of order, so an older answer
-            # (more left) never raises what a newer one (or our own spending) lowered.
+            # The same window: never raise what a newer answer lowered.
             stored_left = self.cache.get(self.left_key)
             if stored_left is not None and stored_left <= left:
                 return
@@ -239,6 +280,7 @@ class BigCommerceAdapter:
             try:
                 response = self.session.request(method, self.root + path, params=params,
                                                 data=data, headers=headers, timeout=self.timeout)
+                self.governor.observe(response.headers)
             except requests.ConnectTimeout as error:
                 raise Transient(f"BigCommerce did not accept the connection: {error}") from error
             except (requests.Timeout, requests.ConnectionError) as error:
@@ -246,7 +288,8 @@ class BigCommerceAdapter:
                     raise OutcomeUnknown(f"BigCommerce did not answer the write in time: "
                                          f"{error}") from error
                 raise Transient(f"BigCommerce did not answer: {error}") from error
-            self.governor.observe(response.headers)
+            finally:
+                self.governor.done()
             if response.status_code == 429 and attempt < OVERLOAD_RETRIES:
                 if "X-Rate-Limit-Time-Reset-Ms" not in response.headers:
                     # Platform overload, not our quota: exponential backoff.

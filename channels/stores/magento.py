@@ -101,6 +101,7 @@ PAGE_SIZE = 100  # under the 300 input limit
 WRITE_BATCH = 20  # the 2.4.3+ list input limit (sync)
 FILTER_CHUNK = 100  # SKUs per "in" filter (URL length)
 LOCK_SECONDS = 30
+THRESHOLD_SECONDS = 300
 IDEMPOTENCY_SECONDS = 24 * 3600
 OPEN_STATES = ("new", "pending_payment", "processing", "holded", "payment_review")
 MIN_INTERVAL = 0.02  # the fixed budget: at most ~50 calls/s per store from one process
@@ -339,10 +340,20 @@ class MagentoAdapter:
                        and item["source_code"] in linked and item["source_code"] in enabled)
         salable = float(self._request(
             "GET", f"/inventory/get-product-salable-quantity/{quote(sku, safe='')}/{stock_id}"))
-        threshold = float((self._request("GET", f"/stockItems/{quote(sku, safe='')}") or {})
-                          .get("min_qty") or 0)
+        threshold = self._threshold(sku)
         reservations = salable - (physical - threshold)
         return max(int(round(-reservations)), 0)
+
+    def _threshold(self, sku: str) -> float:
+        """The out-of-stock threshold (min_qty), cached a few minutes: it is configuration
+        and almost always the store-wide default, so one call per SKU is saved."""
+        key = f"magento:min-qty:{self.store_key}:{sku}"
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = float((self._request("GET", f"/stockItems/{quote(sku, safe='')}") or {})
+                           .get("min_qty") or 0)
+            self.cache.set(key, cached, timeout=THRESHOLD_SECONDS)
+        return cached
 
     def _locations_cached(self) -> list[ChannelLocation]:
         if not hasattr(self, "_locations"):

@@ -562,6 +562,13 @@ def _api(handler, *, v2: bool):
                     raise BcError(int(fault.get("status", 503)), "Service Unavailable", v2=v2)
                 if kind == "unauthorized":
                     raise BcError(401, "Unauthorized", v2=v2)
+                if kind == "overload":  # the platform's own 429: no quota headers
+                    overload = BcError(429, "Too many requests", v2=v2).response()
+                    overload.fault = None
+                    entry["status"] = 429
+                    with store.lock:
+                        store.log.append(entry)
+                    return overload
                 if kind == "slow":
                     time.sleep(float(fault.get("seconds", 6)))
                 if kind == "timeout_after_commit":
@@ -844,8 +851,9 @@ def c_outbox(request, sandbox, store, body):
 @_control
 def c_faults(request, sandbox, store, body):
     """{faults: [{kind, count?, path_contains?, method?, status?, seconds?}]}; kinds: status
-    (5xx), unauthorized (401), slow, timeout_after_commit."""
-    kinds = {"status", "unauthorized", "slow", "timeout_after_commit"}
+    (5xx), unauthorized (401), slow, timeout_after_commit, overload (429 without the quota
+    headers: the platform, not the store's quota)."""
+    kinds = {"status", "unauthorized", "slow", "timeout_after_commit", "overload"}
     faults = list(body.get("faults") or [])
     for fault in faults:
         if fault.get("kind") not in kinds:

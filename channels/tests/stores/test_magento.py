@@ -46,8 +46,13 @@ def _control(sandbox, method, path, body=None):
     return response.json()
 
 
+def _forget_thresholds(sandbox, skus=("TEE-BLK-M", "TEE-BLK-L", "MUG")):
+    cache.delete_many([f"magento:min-qty:{sandbox.base_url}/magento/shop:{sku}" for sku in skus])
+
+
 @pytest.fixture
 def store(sandbox):
+    _forget_thresholds(sandbox)
     _control(sandbox, "POST", "/stores", {
         "name": "shop", "replace": True,
         "sources": [{"code": "wh-1", "name": "Main"}, {"code": "wh-2", "name": "Overflow"},
@@ -171,6 +176,7 @@ def test_set_levels_writes_ats_plus_unshipped_and_salable_equals_ats(sandbox, st
     assert (snapshot.ats, snapshot.raw["unshipped"]) == (5, 0)
     # A threshold counts as Magento's own: salable = 5 + 4 - 2 = 7 sources, ATS per source kept.
     _control(sandbox, "POST", "/shop/settings", {"threshold": 2})
+    _forget_thresholds(sandbox)  # cached for a few minutes: configuration
     snapshot = [s for s in adapter.get_levels([ItemRef("TEE-BLK-M")], ["wh-1"])][0]
     assert snapshot.ats == 5
 
@@ -342,6 +348,32 @@ def test_errors_are_normalised(sandbox, store):
                            reason="r", ref_uri="u")
     _control(sandbox, "POST", "/shop/faults", {"faults": [{"kind": "unauthorized"}]})
     with pytest.raises(AuthError):
+        adapter.list_locations()
+
+
+def test_search_criteria_or_within_a_group_and_across_groups(sandbox, store):
+    adapter = _adapter(sandbox)
+    rows = adapter._search("/inventory/source-items", [
+        [("sku", "eq", "TEE-BLK-M"), ("sku", "like", "%-L")],  # OR
+        [("quantity", "gteq", "4")],  # AND
+    ], sort=[("quantity", "DESC")])
+    assert [(r["sku"], r["source_code"], r["quantity"]) for r in rows] == [
+        ("TEE-BLK-M", "wh-1", 10), ("TEE-BLK-M", "wh-2", 4)]
+    rows = adapter._search("/inventory/source-items", [[("source_code", "nin", "wh-1")]])
+    assert {r["source_code"] for r in rows} == {"wh-2"}
+    rows = adapter._search("/inventory/source-items", [[("quantity", "lt", "4")],
+                                                       [("sku", "neq", "MUG")]])
+    assert [(r["sku"], r["quantity"]) for r in rows] == [("TEE-BLK-L", 3)]
+    rows = adapter._search("/inventory/source-items", [[("sku", "in", "MUG,TEE-BLK-L")]])
+    assert [r["sku"] for r in rows] == ["TEE-BLK-L"]
+    with pytest.raises(Validation, match="condition_type"):
+        adapter._search("/inventory/source-items", [[("sku", "between", "a")]])
+
+
+def test_slow_answers_are_transient_for_reads(sandbox, store):
+    adapter = _adapter(sandbox, timeout=(2.0, 0.5))
+    _control(sandbox, "POST", "/shop/faults", {"faults": [{"kind": "slow", "seconds": 1.5}]})
+    with pytest.raises(Transient):
         adapter.list_locations()
 
 
