@@ -593,7 +593,9 @@ def _api(handler, *, auth: bool = True):
                                        {"resources": "Magento_InventoryApi::source"})
                 if kind == "slow":
                     time.sleep(float(fault.get("seconds", 6)))
-                if kind == "timeout_after_commit":
+                if kind in ("timeout_after_commit", "slow_reply"):
+                    # The answer is computed now and sent late: a write is committed, a
+                    # read reflects the state as it was when it arrived.
                     hang = ("hang", float(fault.get("seconds", 10)))
             if auth:
                 authorise(store, request)
@@ -810,9 +812,9 @@ def c_levels(request, sandbox, store, body):
 @_control
 def c_faults(request, sandbox, store, body):
     """{faults: [{kind, count?, path_contains?, method?, status?, seconds?}]}; kinds: status
-    (5xx), unauthorized (401), slow (sleep, then answer), timeout_after_commit (apply, then
-    answer only after ``seconds``)."""
-    kinds = {"status", "unauthorized", "slow", "timeout_after_commit"}
+    (5xx), unauthorized (401), slow (sleep, then answer), slow_reply (answer now, send it after
+    ``seconds``), timeout_after_commit (apply, then answer only after ``seconds``)."""
+    kinds = {"status", "unauthorized", "slow", "slow_reply", "timeout_after_commit"}
     faults = list(body.get("faults") or [])
     for fault in faults:
         if fault.get("kind") not in kinds:

@@ -201,6 +201,34 @@ def test_adjust_levels_is_read_modify_write(sandbox, store):
     assert _control(sandbox, "GET", "/shop/stats")["stats"]["source_items_saved"] == saved
 
 
+def test_concurrent_deltas_on_one_source_item_are_both_kept(sandbox, store):
+    """Two workers adjust the same item: the critical section keeps both deltas (a slow read
+    by the first would otherwise let the second read the old quantity and lose one)."""
+    import threading
+
+    _control(sandbox, "POST", "/shop/faults", {"faults": [
+        {"kind": "slow_reply", "seconds": 1.0, "path_contains": "source-items",
+         "method": "GET"}]})
+    errors = []
+
+    def work(key, delta):
+        try:
+            _adapter(sandbox).adjust_levels([LevelDelta(ItemRef("TEE-BLK-M"), "wh-1", delta)],
+                                            idempotency_key=key, reason="r", ref_uri="u")
+        except Exception as error:  # noqa: BLE001 (collected for the assertion)
+            errors.append(error)
+
+    first = threading.Thread(target=work, args=("k-conc-1", 3))
+    first.start()
+    time.sleep(0.3)  # the first holds the lock inside its slow read
+    second = threading.Thread(target=work, args=("k-conc-2", -1))
+    second.start()
+    first.join(30)
+    second.join(30)
+    assert errors == []
+    assert _quantity(sandbox, "TEE-BLK-M", "wh-1") == 12  # 10 + 3 - 1
+
+
 def test_timeout_after_the_write_commits_is_unknown_and_never_applied_twice(sandbox, store):
     adapter = _adapter(sandbox, timeout=(2.0, 1.0))
     _control(sandbox, "POST", "/shop/faults", {"faults": [
