@@ -103,3 +103,22 @@ def periodic_tasks():
         "acorn.tasks.for_each_tenant",
         {"args": ("channels.data_archive",)},
     )
+    # Every 3 seconds: the web-store push backstop. Drains inventory's ATP
+    # outbox onto the listings and enqueues a push per store with pending
+    # listings (queue "stores"); with the on-commit trigger of store orders
+    # a stock change reaches the store well within 15 s.
+    yield (
+        "channels-stores-push",
+        3.0,
+        "acorn.tasks.for_each_tenant",
+        {"args": ("channels.stores_push_dispatch",)},
+    )
+    # Every minute: store order polls (per-connection interval, default 5
+    # min, with overlap), reconciliations (default hourly) and webhook
+    # events left unprocessed.
+    yield (
+        "channels-stores-sync",
+        crontab(minute="*"),
+        "acorn.tasks.for_each_tenant",
+        {"args": ("channels.stores_sync_dispatch",)},
+    )

@@ -790,3 +790,314 @@ class ArchiveRun(TenantModel):
 
     def __str__(self):
         return f"{self.dataset} < {self.cutoff:%Y-%m-%d} {self.status}"
+
+
+# =============================================================================
+# --- Web stores (issue 12): Shopify, Magento 2, BigCommerce ------------------
+# =============================================================================
+#
+# One StoreConnection per store; its secrets are one encrypted, write-only
+# JSON object (keys per platform in channels.stores.registry.CREDENTIAL_KEYS).
+# Stock goes out as "available to sell" per Listing at the connection's
+# primary mapped location; orders come back as StoreOrder rows that hold
+# inventory reservations (source_type "store_order", source_ref
+# "store:<connection id>:<platform order id>").
+
+
+class StorePlatform(models.TextChoices):
+    SHOPIFY = "shopify", _("Shopify")
+    MAGENTO = "magento", _("Magento 2 / Adobe Commerce")
+    BIGCOMMERCE = "bigcommerce", _("BigCommerce")
+
+
+class StoreConnectionStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    ERROR = "error", _("Needs attention")
+
+
+class StoreConnection(TenantModel):
+    """One web store the tenant sells through."""
+
+    platform = models.CharField(max_length=20, choices=StorePlatform.choices)
+    name = models.CharField(max_length=100)
+    shop_url = models.URLField(help_text=_("The store's API base URL."))
+    api_version = models.CharField(max_length=20, blank=True)
+    # JSON object of the platform's secrets, encrypted; never rendered back.
+    credentials = EncryptedTextField()
+    # Which credential keys are set (names only), for the edit page.
+    credential_keys_set = models.JSONField(default=list, blank=True)
+    credentials_entered_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=StoreConnectionStatus.choices, default=StoreConnectionStatus.ACTIVE
+    )
+    status_detail = models.CharField(max_length=500, blank=True)
+    # The inventory channel whose buffer rules apply ("store:<id>" or a shared one).
+    channel_name = models.CharField(max_length=40, blank=True)
+    reconcile_interval_minutes = models.PositiveIntegerField(default=60)
+    order_poll_interval_minutes = models.PositiveIntegerField(default=5)
+    # Order poll high-water mark (the platform's updated_at), re-read with overlap.
+    orders_high_water = models.DateTimeField(null=True, blank=True)
+    last_push_at = models.DateTimeField(null=True, blank=True)
+    last_order_poll_at = models.DateTimeField(null=True, blank=True)
+    last_reconcile_at = models.DateTimeField(null=True, blank=True)
+    last_drift_count = models.PositiveIntegerField(default=0)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    consecutive_errors = models.PositiveIntegerField(default=0)
+    last_connection_test_at = models.DateTimeField(null=True, blank=True)
+    last_connection_test_ok = models.BooleanField(null=True, blank=True)
+    last_connection_test_detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="store_connection_unique_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_platform_display()})"
+
+    @property
+    def sync_channel(self) -> str:
+        """The inventory channel name for ATP and reservations."""
+        return self.channel_name or f"store:{self.pk}"
+
+
+class StoreLocationMapping(TenantModel):
+    """A store location <-> an inventory warehouse; the primary one gets the ATS."""
+
+    connection = models.ForeignKey(
+        StoreConnection, on_delete=models.CASCADE, related_name="location_mappings"
+    )
+    location_id = models.CharField(max_length=200)
+    location_name = models.CharField(max_length=200, blank=True)
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="store_location_mappings",
+    )
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["connection_id", "-is_primary", "location_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "location_id"], name="store_location_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "connection"], condition=Q(is_primary=True),
+                name="store_location_one_primary",
+            ),
+        ]
+
+    def __str__(self):
+        return self.location_name or self.location_id
+
+
+class ListingMatch(models.TextChoices):
+    AUTO = "auto", _("Matched automatically")
+    CONFIRMED = "confirmed", _("Confirmed")
+    UNMATCHED = "unmatched", _("Unmatched")
+    CONFLICT = "conflict", _("Conflict")
+    IGNORED = "ignored", _("Ignored")
+
+
+class Listing(TenantModel):
+    """One sellable item of a store (by the platform's ids) and our product."""
+
+    connection = models.ForeignKey(
+        StoreConnection, on_delete=models.CASCADE, related_name="listings"
+    )
+    item_id = models.CharField(max_length=200)
+    variant_id = models.CharField(max_length=200, blank=True)
+    sku = models.CharField(max_length=200, blank=True)
+    gtin = models.CharField(max_length=20, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    product = models.ForeignKey(
+        "inventory.Product", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="store_listings",
+    )
+    match_state = models.CharField(
+        max_length=10, choices=ListingMatch.choices, default=ListingMatch.UNMATCHED
+    )
+    match_detail = models.CharField(max_length=300, blank=True)
+    last_pushed_ats = models.IntegerField(null=True, blank=True)
+    last_pushed_at = models.DateTimeField(null=True, blank=True)
+    # What the store said last (ats and its compare-and-set token).
+    last_seen_ats = models.IntegerField(null=True, blank=True)
+    cas_token = models.BigIntegerField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Set when our ATS may differ from the store's (drained from inventory's
+    # outbox, a store-side level webhook, a failed write); cleared by a push.
+    push_pending = models.BooleanField(default=False)
+    # A write whose outcome is unknown: the next push re-reads first.
+    outcome_unknown = models.BooleanField(default=False)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["connection_id", "sku", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "item_id", "variant_id"],
+                name="store_listing_unique_ref",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "product"], name="store_listing_product"),
+            models.Index(
+                fields=["tenant", "connection", "match_state"], name="store_listing_match"
+            ),
+            models.Index(
+                fields=["tenant", "connection"], condition=Q(push_pending=True),
+                name="store_listing_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return self.sku or self.item_id
+
+
+class StoreOrderStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PARTIALLY_FULFILLED = "partially_fulfilled", _("Partially fulfilled")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    CANCELLED = "cancelled", _("Cancelled")
+    NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+
+
+class StoreOrder(TenantModel):
+    connection = models.ForeignKey(
+        StoreConnection, on_delete=models.CASCADE, related_name="orders"
+    )
+    platform_order_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, blank=True)
+    status = models.CharField(
+        max_length=20, choices=StoreOrderStatus.choices, default=StoreOrderStatus.OPEN
+    )
+    raw_status = models.CharField(max_length=100, blank=True)
+    is_test = models.BooleanField(default=False)
+    placed_at = models.DateTimeField()
+    # The platform's updated_at of the version applied; older versions are skipped.
+    platform_updated_at = models.DateTimeField()
+    # inventory Hold id of the reservation (no FK across floors' write paths).
+    reservation_id = models.BigIntegerField(null=True, blank=True)
+    status_detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "platform_order_id"],
+                name="store_order_unique_platform_id",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or self.platform_order_id
+
+    @property
+    def source_ref(self) -> str:
+        return f"store:{self.connection_id}:{self.platform_order_id}"
+
+
+class StoreOrderLine(TenantModel):
+    order = models.ForeignKey(StoreOrder, on_delete=models.CASCADE, related_name="lines")
+    line_id = models.CharField(max_length=100)
+    sku = models.CharField(max_length=200, blank=True)
+    listing = models.ForeignKey(
+        Listing, null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines"
+    )
+    product = models.ForeignKey(
+        "inventory.Product", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="store_order_lines",
+    )
+    quantity = models.PositiveIntegerField()
+    quantity_cancelled = models.PositiveIntegerField(default=0)
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    # What inventory holds for the line now: reserved, released and consumed units.
+    reserved_quantity = models.PositiveIntegerField(default=0)
+    released_quantity = models.PositiveIntegerField(default=0)
+    consumed_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "order", "line_id"], name="store_order_line_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sku} x {self.quantity}"
+
+
+class StoreSyncKind(models.TextChoices):
+    PUSH = "push", _("Stock push")
+    RECONCILE = "reconcile", _("Reconciliation")
+    ORDERS = "orders", _("Order poll")
+    LISTINGS = "listings", _("Listing import")
+    WEBHOOK = "webhook", _("Webhook")
+    TEST = "test", _("Connection test")
+
+
+class StoreSyncRun(TenantModel):
+    """One sync step of a connection: what it did and what went wrong."""
+
+    connection = models.ForeignKey(
+        StoreConnection, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    kind = models.CharField(max_length=10, choices=StoreSyncKind.choices)
+    status = models.CharField(max_length=10, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # e.g. {"rows": 12, "applied": 11, "stale": 1, "drift": 0}
+    counts = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=100, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["tenant", "connection", "-started_at"], name="store_sync_run_recent"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.status}"
+
+
+class WebhookEventStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    SKIPPED = "skipped", _("Skipped (older than what we have)")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookEvent(TenantModel):
+    """A verified webhook delivery, once per platform event id."""
+
+    connection = models.ForeignKey(
+        StoreConnection, on_delete=models.CASCADE, related_name="webhook_events"
+    )
+    dedupe_key = models.CharField(max_length=200)
+    topic = models.CharField(max_length=100)
+    triggered_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "connection", "dedupe_key"], name="store_webhook_unique_event"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.topic} {self.dedupe_key}"

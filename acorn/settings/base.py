@@ -326,8 +326,15 @@ ACORN_API_HEALTH_MAX_THROTTLED_PERCENT = env_int("ACORN_API_HEALTH_MAX_THROTTLED
 
 # --- Sandboxes --------------------------------------------------------------
 # Callables that mount extra handlers (web-store sandboxes) on the sandbox
-# server of vendor_api; empty until those channels exist.
-ACORN_SANDBOX_MOUNTS: list[str] = []
+# server of vendor_api.
+ACORN_SANDBOX_MOUNTS: list[str] = [
+    # Shopify GraphQL Admin (2026-04) under /shopify/<shop>/, control API /_sandbox/shopify/.
+    "channels.stores.sandbox.shopify.register",
+    # Magento 2 REST (MSI) under /magento/<store>/rest/..., control API /_sandbox/magento/.
+    "channels.stores.sandbox.magento.register",
+    # BigCommerce v2/v3 under /bigcommerce/stores/<hash>/..., control API /_sandbox/bigcommerce/.
+    "channels.stores.sandbox.bigcommerce.register",
+]
 # Where the demo's local sandbox listens (Amazon SP-API + LWA).
 ACORN_SANDBOX_URL = env("ACORN_SANDBOX_URL", "http://127.0.0.1:8001")
 # Self-service sign-up of new companies (tenants). A private installation
@@ -338,6 +345,13 @@ ACORN_SIGNUP_ENABLED = env_bool("ACORN_SIGNUP_ENABLED", True)
 # sandbox, "scheme://host[:port]", port "*" for any. Empty by default: in
 # production every account talks to Amazon only (vendor_api.endpoints).
 ACORN_SPAPI_ENDPOINT_ALLOWLIST = env_list("ACORN_SPAPI_ENDPOINT_ALLOWLIST", [])
+# Origins besides the web-store platforms' documented hosts (Shopify
+# *.myshopify.com, api.bigcommerce.com, a Magento store's public HTTPS host)
+# that a store connection may point at: a sandbox, "scheme://host[:port]".
+ACORN_STORE_ENDPOINT_ALLOWLIST = env_list("ACORN_STORE_ENDPOINT_ALLOWLIST", [])
+# Push stock to the stores right after a channels write commits (a debounced
+# task); the beat backstop every few seconds finds every change anyway.
+ACORN_STORE_PUSH_ON_COMMIT = env_bool("ACORN_STORE_PUSH_ON_COMMIT", True)
 # Amazon's SP-API models (JSON schemas) for the conformance checks of the
 # tests; empty: look for shared/spapi-models beside the repository.
 ACORN_SPAPI_MODELS_DIR = env("ACORN_SPAPI_MODELS_DIR", "")

@@ -14,6 +14,7 @@ ACORN_FIELD_ENCRYPTION_KEYS = ["YmVuY2gta2V5LW9uZS1mb3ItYWNvcm4tYmVuY2gtMDE="]
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # noqa: F405
 # The benchmarks' sandbox listens on a random local port.
 ACORN_SPAPI_ENDPOINT_ALLOWLIST = ["http://127.0.0.1:*", "http://localhost:*"]
+ACORN_STORE_ENDPOINT_ALLOWLIST = ["http://127.0.0.1:*", "http://localhost:*"]
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

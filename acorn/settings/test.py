@@ -59,3 +59,6 @@ STORAGES["archives"] = {  # noqa: F405
         "location": os.path.join(tempfile.gettempdir(), f"acorn-test-archives-{os.getpid()}")
     },
 }
+ACORN_STORE_ENDPOINT_ALLOWLIST = ["http://127.0.0.1:*", "http://localhost:*"]
+# Unit tests call the store engine directly (the worker tests turn it on).
+ACORN_STORE_PUSH_ON_COMMIT = False

@@ -13,5 +13,6 @@ from channels.tasks import (  # noqa: F401
     reports,
     runs,
     shipments,
+    stores,
     submissions,
 )
