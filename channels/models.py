@@ -491,6 +491,13 @@ class Submission(TenantModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     errors = models.JSONField(default=list, blank=True)
     status_detail = models.CharField(max_length=500, blank=True)
+    # When the next automatic step is due: the next send of a QUEUED
+    # submission backing off, the next check at Amazon of an in-doubt one.
+    # None: nothing automatic is planned (or, for QUEUED, at once).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Checks at Amazon of an in-doubt submission since its last send
+    # (capped: see MAX_RECONCILE_ATTEMPTS in channels/services/submissions.py).
+    reconcile_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]

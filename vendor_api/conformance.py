@@ -6,13 +6,14 @@ draft 4 plus a few extensions. ``$ref`` points into each file's
 parameters are strings on the wire and are coerced to the declared type
 first. ``Decimal`` is declared ``type: string`` and stays a string.
 
-Used by the tests (every request the client sends, every response the
-sandbox serves) and by the sandbox itself (400 ``InvalidInput``).
+Test tooling only: every request the client sends and every response the
+sandbox serves are checked against the official models here. Nothing the
+product runs imports this module's loaders (the models live outside the
+repository); at run time requests are checked with ``vendor_api.contracts``.
 """
 
 from __future__ import annotations
 
-import datetime
 import functools
 import json
 from collections.abc import Iterator, Mapping
@@ -20,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator, Draft7Validator, FormatChecker
+from jsonschema import Draft4Validator, Draft7Validator
+
+from vendor_api import contracts
 
 API_MODEL_FILES = (
     "vendorOrders.json",
@@ -71,24 +74,9 @@ def models_dir() -> Path:
     )
 
 
-format_checker = FormatChecker(formats=())
-
-
-@format_checker.checks("date-time", raises=ValueError)
-def _is_date_time(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if "T" not in value:
-        raise ValueError("a date-time needs a 'T' between date and time")
-    datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    return True
-
-
-@format_checker.checks("date", raises=ValueError)
-def _is_date(value: object) -> bool:
-    if isinstance(value, str):
-        datetime.date.fromisoformat(value)
-    return True
+# One format checker for the tests' checks and the product's contracts, so
+# both read "date-time" alike.
+format_checker = contracts.format_checker
 
 
 @dataclass(frozen=True)
@@ -175,40 +163,7 @@ def _response_validator(operation_id: str, status: int) -> Draft4Validator | Non
 
 
 def _messages(validator: Draft4Validator | Draft7Validator, instance: Any, where: str) -> list[str]:
-    problems = []
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
-        location = "/".join(str(part) for part in error.absolute_path)
-        problems.append(f"{where}{'/' + location if location else ''}: {error.message}")
-    return problems
-
-
-def _coerce_query_value(parameter: dict, raw: str | list[str]) -> Any:
-    kind = parameter.get("type")
-    if kind == "array":
-        values = raw if isinstance(raw, list) else str(raw).split(",")
-        item = parameter.get("items", {})
-        return [_coerce_query_value(item, value) for value in values]
-    if isinstance(raw, list):
-        raw = raw[-1]
-    if kind == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            return raw
-    if kind == "number":
-        try:
-            return float(raw)
-        except ValueError:
-            return raw
-    if kind == "boolean":
-        return {"true": True, "false": False}.get(str(raw).lower(), raw)
-    return raw
-
-
-_PARAMETER_SCHEMA_KEYS = (
-    "type", "enum", "format", "minimum", "maximum", "minLength", "maxLength",
-    "pattern", "items", "minItems", "maxItems",
-)
+    return contracts.problems_of(validator, instance, where)
 
 
 def validate_request(
@@ -245,14 +200,13 @@ def validate_request(
             if parameter.get("required"):
                 problems.append(f"{location} parameter {name!r} is required")
             continue
-        schema = {key: parameter[key] for key in _PARAMETER_SCHEMA_KEYS if key in parameter}
-        if schema.get("type") == "string" and schema.get("format") == "boolean":
-            # Swagger's string/boolean: Amazon expects "true"/"false".
-            schema = {"type": "string", "enum": ["true", "false"]}
-        value = _coerce_query_value(parameter, source[name])
+        schema = contracts.parameter_schema(parameter)
+        value = contracts.coerce_parameter(parameter, source[name])
         problems += _messages(
             Draft4Validator(schema, format_checker=format_checker), value, f"{location}.{name}"
         )
+    # Amazon ignores unknown query parameters (and so does the sandbox),
+    # but ACORN's own client should send only documented ones.
     unknown = sorted(set(query) - known_query)
     if unknown:
         problems.append(f"query: unknown parameters {', '.join(unknown)}")

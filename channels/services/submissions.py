@@ -7,10 +7,21 @@ on (tenant, account, document_type, document_ref, document_version) makes
 ``SELECT ... FOR UPDATE`` makes it a code fact::
 
     queued -> sending -> sent (transactionId) -> processing -> success
-                |                                    |      -> failure
-                |                                    +-----> stale (alerted)
-                +-> outcome_unknown (POST left, no answer) -> reconciled:
-                    success when Amazon has it, else queued and resent
+      ^         |                                    |      -> failure
+      |         |                                    +-----> stale (alerted)
+      |         +-> failure: Amazon refused (400/403/404/4xx), or
+      |         |   MAX_SEND_ATTEMPTS retryable failures (alerted)
+      +---------+-> queued again, backing off: 429, 5xx, nothing sent
+                +-> outcome_unknown (alerted): the POST left and its answer
+                    was lost (reset, timeout, 502/504), or Amazon answered
+                    2xx without a transactionId -> reconciled:
+                    success when Amazon has it; a lost answer that Amazon
+                    has no trace of is sent again (within the cap); a 2xx
+                    is never resent automatically
+
+No state sends or checks forever: sends are capped (MAX_SEND_ATTEMPTS),
+checks at Amazon too (MAX_RECONCILE_ATTEMPTS); past either cap the
+submission waits, visible on the work queue, for ops.
 
 Amazon's POSTs carry no idempotency key (spapi-vendor.md §5), so a POST
 whose answer was lost is never blindly repeated: the document's owner
@@ -38,6 +49,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from acorn.exceptions import ApplicationError, NotFoundError
@@ -51,13 +63,8 @@ from channels.models import (
     SubmissionStatus,
 )
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
-from vendor_api import conformance
-from vendor_api.errors import (
-    InvalidInput,
-    OutcomeUnknown,
-    ReauthorizationRequired,
-    SpApiError,
-)
+from vendor_api import contracts
+from vendor_api.errors import OutcomeUnknown, SpApiError, UnexpectedResponse
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +113,26 @@ RECONCILE_GRACE = timedelta(
     seconds=getattr(settings, "ACORN_SUBMISSION_RECONCILE_GRACE_SECONDS", 120)
 )
 # A queued submission whose send task was lost (worker died between commit
-# and enqueue) is picked up by the poll after this.
+# and enqueue) is picked up by the poll this long after it was due.
 QUEUED_PICKUP_AFTER = timedelta(minutes=5)
+# One send attempt is one POST, which the client already retries on 429,
+# 5xx and connection errors up to 5 times within 60 s (transport.py). Five
+# attempts spaced by SEND_RETRY_DELAYS (about 50 minutes in all) outlast a
+# throttling burst or a typical SP-API incident and still leave most of the
+# 24-hour acknowledgement window to ops once the failure is alerted.
+MAX_SEND_ATTEMPTS = 5
+# A scheduled retry may run a moment before its due time (clocks of the
+# broker and the workers differ slightly): it is not refused for that.
+SEND_EARLY_TOLERANCE = timedelta(seconds=5)
+SEND_RETRY_DELAYS = (
+    timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(minutes=30),
+)
+# Checks at Amazon of an in-doubt submission, RECONCILE_GRACE apart and
+# doubling up to an hour: 2, 4, 8, 16, 32, 60, 60, 60 minutes, about four
+# hours in all, long past any transaction Amazon still processes (spapi-
+# vendor §5). Then automatic checks stop and ops decide from the work queue.
+MAX_RECONCILE_ATTEMPTS = 8
+RECONCILE_MAX_INTERVAL = timedelta(hours=1)
 # getTransaction is 10 rps / burst 20; one poll run asks about at most
 # this many submissions (~5 s at the sustained rate, well inside limits).
 POLL_BATCH = 50
@@ -121,6 +146,16 @@ SUBMISSION_NOT_FOUND = "No such submission."
 RETRY_NOT_ALLOWED = (
     "Only submissions whose outcome is unknown can be retried; fix the document and send "
     "a new version instead."
+)
+NO_TRANSACTION_ID = (
+    "Amazon answered {status} but sent no transactionId: the document may be at Amazon. "
+    "It is checked there, never resent automatically."
+)
+GAVE_UP_SENDING = "Not delivered after {attempts} attempts: {error}"
+BACKING_OFF = "Attempt {attempts} of {limit} failed ({error}); next attempt at {at:%H:%M} UTC."
+RECONCILE_STOPPED = (
+    "Checked at Amazon {attempts} times without an answer; automatic checks stopped. "
+    "Use Reconcile and retry once Amazon shows the document (or does not)."
 )
 
 
@@ -147,11 +182,15 @@ def _document_update(*, tenant, submission: Submission) -> None:
 
 
 def submission_payload_problems(*, document_type: str, payload: dict) -> list[str]:
-    """Problems of ``payload`` against Amazon's official model (empty = ok)."""
+    """Problems of ``payload`` against Amazon's model (empty = ok).
+
+    Checked with the request contracts the repository carries
+    (``vendor_api.contracts``), never with files outside it.
+    """
     operation = DOCUMENT_OPERATIONS.get(document_type)
     if operation is None:
         raise ApplicationError(UNKNOWN_DOCUMENT_TYPE.format(document_type=document_type))
-    return conformance.validate_request(operation_id=operation.operation_id, body=payload)
+    return contracts.request_problems(operation_id=operation.operation_id, body=payload)
 
 
 def _send_later(*, tenant_id: int, submission_id: int, countdown: float | None = None) -> None:
@@ -165,14 +204,15 @@ def _send_later(*, tenant_id: int, submission_id: int, countdown: float | None =
     )
 
 
-def _reconcile_later(*, tenant_id: int, submission_id: int, countdown: float) -> None:
+def _reconcile_later(*, tenant_id: int, submission_id: int, countdown: float,
+                     requested_by_ops: bool = False) -> None:
     from channels.tasks.submissions import submission_reconcile_task
 
+    kwargs = {"tenant_id": tenant_id, "submission_id": submission_id}
+    if requested_by_ops:
+        kwargs["requested_by_ops"] = True
     transaction.on_commit(
-        lambda: submission_reconcile_task.apply_async(
-            kwargs={"tenant_id": tenant_id, "submission_id": submission_id},
-            countdown=countdown,
-        )
+        lambda: submission_reconcile_task.apply_async(kwargs=kwargs, countdown=countdown)
     )
 
 
@@ -232,9 +272,14 @@ def _errors_json(errors) -> list[dict]:
 
 @transaction.atomic
 def _submission_transition(
-    *, tenant, submission_id: int, expected: tuple[str, ...], status: str, **fields
+    *, tenant, submission_id: int, expected: tuple[str, ...], status: str,
+    alert: str | None = None, **fields
 ) -> Submission | None:
-    """Move a submission from one of ``expected`` to ``status``, with hooks."""
+    """Move a submission from one of ``expected`` to ``status``, with hooks.
+
+    ``alert`` words the work-queue item the new status opens, when the
+    default wording does not fit (a failure that is not Amazon's refusal).
+    """
     submission = submission_lock(tenant=tenant, submission_id=submission_id)
     if submission is None or submission.status not in expected:
         return None
@@ -244,27 +289,32 @@ def _submission_transition(
         setattr(submission, name, value)
     if status in (SubmissionStatus.SUCCESS, SubmissionStatus.FAILURE):
         submission.completed_at = now
+        submission.next_attempt_at = None
     submission.status_detail = (submission.status_detail or "")[:500]
     submission.full_clean(exclude=["tenant", "account"], validate_constraints=False)
     submission.save()
-    _exceptions_follow(tenant=tenant, submission=submission)
+    _exceptions_follow(tenant=tenant, submission=submission, alert=alert)
     _document_update(tenant=tenant, submission=submission)
     return submission
 
 
-def _exceptions_follow(*, tenant, submission: Submission) -> None:
+def _label(submission: Submission) -> str:
+    return (f"{submission.get_document_type_display()} {submission.document_ref} "
+            f"v{submission.document_version}")
+
+
+def _exceptions_follow(*, tenant, submission: Submission, alert: str | None = None) -> None:
     """Open or resolve the work-queue items that follow the status."""
     subject = f"submission:{submission.pk}"
     status = submission.status
-    label = f"{submission.get_document_type_display()} {submission.document_ref} " \
-            f"v{submission.document_version}"
+    label = _label(submission)
     if status == SubmissionStatus.FAILURE:
         first = (submission.errors or [{}])[0]
         channel_exception_open(
             tenant=tenant, account=submission.account, kind=ExceptionKind.SUBMISSION_FAILED,
             subject_key=subject, submission=submission,
-            message=f"{label} rejected by Amazon: {first.get('code', '')} "
-                    f"{first.get('message', '')}".strip(),
+            message=alert or f"{label} rejected by Amazon: {first.get('code', '')} "
+                             f"{first.get('message', '')}".strip(),
             detail={"errors": submission.errors},
         )
     elif status == SubmissionStatus.STALE:
@@ -278,7 +328,8 @@ def _exceptions_follow(*, tenant, submission: Submission) -> None:
         channel_exception_open(
             tenant=tenant, account=submission.account, kind=ExceptionKind.OUTCOME_UNKNOWN,
             subject_key=subject, submission=submission,
-            message=f"{label}: the answer to the POST was lost; reconciling with Amazon.",
+            message=alert or f"{label}: the answer to the POST was lost; reconciling with "
+                             "Amazon.",
         )
     if status not in (SubmissionStatus.STALE,):
         channel_exceptions_resolve(
@@ -300,13 +351,52 @@ def _client_for(account, client_factory=None):
     return account_client_build(account=account)
 
 
-def submission_send(*, tenant, submission_id: int, client_factory=None) -> Submission:
+def _send_retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed send (1-based)."""
+    return SEND_RETRY_DELAYS[min(attempts, len(SEND_RETRY_DELAYS)) - 1]
+
+
+def _reconcile_delay(attempts: int) -> timedelta:
+    """The wait before the next check at Amazon after ``attempts`` checks."""
+    return min(RECONCILE_GRACE * 2 ** attempts, RECONCILE_MAX_INTERVAL)
+
+
+def _in_doubt(*, tenant, submission_id: int, detail: str, alert: str | None = None,
+              **fields) -> None:
+    """SENDING -> OUTCOME_UNKNOWN, first checked at Amazon after the grace."""
+    moved = _submission_transition(
+        tenant=tenant, submission_id=submission_id, expected=(SubmissionStatus.SENDING,),
+        status=SubmissionStatus.OUTCOME_UNKNOWN, alert=alert, status_detail=detail,
+        reconcile_attempts=0, next_attempt_at=timezone.now() + RECONCILE_GRACE, **fields,
+    )
+    if moved is not None:
+        with transaction.atomic():
+            _reconcile_later(tenant_id=tenant.pk, submission_id=submission_id,
+                             countdown=RECONCILE_GRACE.total_seconds())
+
+
+def _error_record(error: SpApiError) -> list[dict]:
+    """Amazon's errors[] when it sent some, else one entry naming the error."""
+    return _errors_json(error.errors) or [
+        {"code": error.error_code or type(error).__name__, "message": error.message,
+         "details": ""}
+    ]
+
+
+def submission_send(*, tenant, submission_id: int, client_factory=None,
+                    now=None) -> Submission:
     """POST a queued submission to Amazon once.
 
     Deliberately not one transaction: SENDING is committed before the
     HTTP call, so a worker killed mid-call leaves SENDING behind, and the
     next run treats it as "outcome unknown" (reconcile, never resend
-    blindly). Anything but QUEUED is left alone (replays send nothing).
+    blindly). Anything but QUEUED is left alone (replays send nothing),
+    and so is a QUEUED submission backing off whose time has not come.
+
+    Every answer ends the attempt in a named state: SENT (a transactionId),
+    FAILURE (Amazon refused it, or the last of MAX_SEND_ATTEMPTS failed),
+    QUEUED with the next attempt scheduled (throttled, 5xx, nothing sent),
+    OUTCOME_UNKNOWN (the answer was lost, or a 2xx had no transactionId).
     """
     with transaction.atomic():
         submission = submission_lock(tenant=tenant, submission_id=submission_id)
@@ -316,24 +406,26 @@ def submission_send(*, tenant, submission_id: int, client_factory=None) -> Submi
             in_doubt = True
         elif submission.status != SubmissionStatus.QUEUED:
             return submission
+        elif submission.next_attempt_at and submission.next_attempt_at > (
+            now or timezone.now()
+        ) + SEND_EARLY_TOLERANCE:
+            # An early duplicate of a backed-off send: its own task comes later.
+            return submission
         else:
             in_doubt = False
             submission.status = SubmissionStatus.SENDING
             submission.send_attempts += 1
             submission.status_detail = ""
+            submission.next_attempt_at = None
+            submission.reconcile_attempts = 0
             submission.save(update_fields=["status", "send_attempts", "status_detail",
+                                           "next_attempt_at", "reconcile_attempts",
                                            "updated_at"])
     if in_doubt:
         # An earlier send was cut off mid-call: its POST may have landed.
         logger.warning("Submission %s found SENDING: outcome unknown", submission_id)
-        _submission_transition(
-            tenant=tenant, submission_id=submission_id,
-            expected=(SubmissionStatus.SENDING,), status=SubmissionStatus.OUTCOME_UNKNOWN,
-            status_detail="The sending worker stopped mid-call; reconciling before any resend.",
-        )
-        with transaction.atomic():
-            _reconcile_later(tenant_id=tenant.pk, submission_id=submission_id,
-                             countdown=RECONCILE_GRACE.total_seconds())
+        _in_doubt(tenant=tenant, submission_id=submission_id,
+                  detail="The sending worker stopped mid-call; reconciling before any resend.")
         return Submission.objects.get(tenant=tenant, pk=submission_id)
 
     operation = DOCUMENT_OPERATIONS[submission.document_type]
@@ -344,34 +436,50 @@ def submission_send(*, tenant, submission_id: int, client_factory=None) -> Submi
                 body=submission.payload,
             )
             receipt = client._transaction_receipt(response)
+    except UnexpectedResponse as error:
+        # A 2xx without a usable transactionId: Amazon took the document
+        # (or may have). Nothing to poll, and resending could submit it
+        # twice: reconcile by looking for the document itself.
+        _in_doubt(
+            tenant=tenant, submission_id=submission_id,
+            detail=NO_TRANSACTION_ID.format(status=error.status),
+            alert=f"{_label(submission)}: {NO_TRANSACTION_ID.format(status=error.status)}",
+            request_id=error.request_id or "", sent_at=timezone.now(),
+        )
     except OutcomeUnknown as error:
-        _submission_transition(
-            tenant=tenant, submission_id=submission_id, expected=(SubmissionStatus.SENDING,),
-            status=SubmissionStatus.OUTCOME_UNKNOWN,
-            request_id=error.request_id or "", status_detail=str(error)[:500],
-        )
-        with transaction.atomic():
-            _reconcile_later(tenant_id=tenant.pk, submission_id=submission_id,
-                             countdown=RECONCILE_GRACE.total_seconds())
-    except InvalidInput as error:
-        # Amazon refused the body outright (schema): nothing was accepted.
-        _submission_transition(
-            tenant=tenant, submission_id=submission_id, expected=(SubmissionStatus.SENDING,),
-            status=SubmissionStatus.FAILURE, request_id=error.request_id or "",
-            errors=_errors_json(error.errors) or [{"code": "InvalidInput",
-                                                   "message": error.message, "details": ""}],
-            status_detail=str(error)[:500],
-        )
-    except (ReauthorizationRequired, SpApiError) as error:
-        # No answer means no acceptance for these (the transport raises
-        # OutcomeUnknown whenever a POST body may have arrived): queue
-        # again; retryable errors are retried by the task.
-        _submission_transition(
-            tenant=tenant, submission_id=submission_id, expected=(SubmissionStatus.SENDING,),
-            status=SubmissionStatus.QUEUED, status_detail=str(error)[:500],
-        )
-        if error.retryable:
-            raise
+        _in_doubt(tenant=tenant, submission_id=submission_id, detail=str(error)[:500],
+                  request_id=error.request_id or "")
+    except SpApiError as error:
+        if error.retryable and submission.send_attempts < MAX_SEND_ATTEMPTS:
+            # Throttled, 5xx, nothing sent: Amazon processed nothing. Back off.
+            delay = _send_retry_delay(submission.send_attempts)
+            due = timezone.now() + delay
+            queued = _submission_transition(
+                tenant=tenant, submission_id=submission_id,
+                expected=(SubmissionStatus.SENDING,), status=SubmissionStatus.QUEUED,
+                next_attempt_at=due, request_id=error.request_id or "",
+                status_detail=BACKING_OFF.format(
+                    attempts=submission.send_attempts, limit=MAX_SEND_ATTEMPTS,
+                    error=str(error)[:300], at=due),
+            )
+            if queued is not None:
+                with transaction.atomic():
+                    _send_later(tenant_id=tenant.pk, submission_id=submission_id,
+                                countdown=delay.total_seconds())
+        else:
+            # Refused (400 with Amazon's errors, 403, 404, other 4xx, a
+            # refused grant), or retryable failures past the cap: end it,
+            # visibly. A new version (or a re-authorised account) sends again.
+            gave_up = error.retryable
+            detail = (GAVE_UP_SENDING.format(attempts=submission.send_attempts,
+                                             error=str(error)) if gave_up else str(error))
+            _submission_transition(
+                tenant=tenant, submission_id=submission_id,
+                expected=(SubmissionStatus.SENDING,), status=SubmissionStatus.FAILURE,
+                request_id=error.request_id or "", errors=_error_record(error),
+                status_detail=detail[:500],
+                alert=f"{_label(submission)}: {detail}"[:500] if gave_up else None,
+            )
     else:
         _submission_transition(
             tenant=tenant, submission_id=submission_id, expected=(SubmissionStatus.SENDING,),
@@ -382,14 +490,18 @@ def submission_send(*, tenant, submission_id: int, client_factory=None) -> Submi
 
 
 def submission_reconcile(
-    *, tenant, submission_id: int, resend: bool = True, client_factory=None, now=None
+    *, tenant, submission_id: int, resend: bool = True, client_factory=None, now=None,
+    requested_by_ops: bool = False,
 ) -> Submission:
     """Settle an in-doubt submission by asking Amazon, then maybe resend.
 
-    Present at Amazon -> SUCCESS (no second POST). Absent -> QUEUED and
-    sent again, only when ``resend``. Unknown (Amazon unreachable) -> left
-    as it is for the next run. Too early (the lost POST could still land)
-    -> left as it is.
+    Present at Amazon -> SUCCESS (no second POST). Absent after a lost
+    answer -> QUEUED and sent again, only when ``resend`` and within
+    MAX_SEND_ATTEMPTS. Absent after a 2xx without transactionId -> left in
+    doubt (Amazon took it; it may still appear) unless ops asked
+    (``requested_by_ops``). Unknown (Amazon unreachable, or no way to look)
+    -> checked again later, at most MAX_RECONCILE_ATTEMPTS times. Too early
+    (the lost POST could still land) -> left as it is.
     """
     now = now or timezone.now()
     submission = Submission.objects.select_related("account").filter(
@@ -399,8 +511,13 @@ def submission_reconcile(
         raise NotFoundError(SUBMISSION_NOT_FOUND)
     if submission.status not in (*IN_DOUBT_STATUSES, SubmissionStatus.STALE):
         return submission
-    if submission.status in IN_DOUBT_STATUSES and now - submission.updated_at < RECONCILE_GRACE:
-        return submission
+    if submission.status in IN_DOUBT_STATUSES:
+        if submission.reconcile_attempts >= MAX_RECONCILE_ATTEMPTS and not requested_by_ops:
+            return submission
+        due = submission.next_attempt_at or submission.updated_at + RECONCILE_GRACE
+        if now < due and not (requested_by_ops and now - submission.updated_at
+                              >= RECONCILE_GRACE):
+            return submission
     hooks = _hooks(submission.document_type)
     presence = Presence.UNKNOWN
     if hooks is not None:
@@ -411,23 +528,55 @@ def submission_reconcile(
             logger.warning("Reconciling submission %s failed: %s", submission_id, error)
             presence = Presence.UNKNOWN
     expected = (submission.status,)
+    answered_2xx = submission.sent_at is not None
     if presence == Presence.PRESENT:
         _submission_transition(
             tenant=tenant, submission_id=submission_id, expected=expected,
             status=SubmissionStatus.SUCCESS,
             status_detail="Found at Amazon by reconciliation; not sent again.",
         )
-    elif presence == Presence.ABSENT and resend and submission.status in IN_DOUBT_STATUSES:
+    elif (presence == Presence.ABSENT and resend and submission.status in IN_DOUBT_STATUSES
+          and (requested_by_ops or not answered_2xx)):
+        if submission.send_attempts >= MAX_SEND_ATTEMPTS and not requested_by_ops:
+            detail = GAVE_UP_SENDING.format(
+                attempts=submission.send_attempts,
+                error="Amazon has no trace of the document after the lost answers.")
+            _submission_transition(
+                tenant=tenant, submission_id=submission_id, expected=expected,
+                status=SubmissionStatus.FAILURE, status_detail=detail,
+                errors=[{"code": "NotDelivered", "message": detail, "details": ""}],
+                alert=f"{_label(submission)}: {detail}",
+            )
+            return Submission.objects.select_related("account").get(tenant=tenant,
+                                                                     pk=submission_id)
         queued = _submission_transition(
             tenant=tenant, submission_id=submission_id, expected=expected,
-            status=SubmissionStatus.QUEUED,
+            status=SubmissionStatus.QUEUED, sent_at=None, next_attempt_at=None,
             status_detail="No trace at Amazon after the lost POST; sending again.",
         )
         if queued is not None:
             return submission_send(
                 tenant=tenant, submission_id=submission_id, client_factory=client_factory
             )
+    elif submission.status in IN_DOUBT_STATUSES:
+        _reconcile_postpone(tenant=tenant, submission=submission, now=now)
     return Submission.objects.select_related("account").get(tenant=tenant, pk=submission_id)
+
+
+@transaction.atomic
+def _reconcile_postpone(*, tenant, submission: Submission, now) -> None:
+    """Count one inconclusive check; plan the next, or stop at the cap."""
+    locked = submission_lock(tenant=tenant, submission_id=submission.pk)
+    if locked is None or locked.status != submission.status:
+        return
+    locked.reconcile_attempts += 1
+    if locked.reconcile_attempts >= MAX_RECONCILE_ATTEMPTS:
+        locked.next_attempt_at = None
+        locked.status_detail = RECONCILE_STOPPED.format(attempts=locked.reconcile_attempts)
+    else:
+        locked.next_attempt_at = now + _reconcile_delay(locked.reconcile_attempts)
+    locked.save(update_fields=["reconcile_attempts", "next_attempt_at", "status_detail",
+                               "updated_at"])
 
 
 @transaction.atomic
@@ -448,7 +597,8 @@ def submission_retry(*, tenant, submission_id: int, actor=None) -> Submission:
     if submission.status in IN_DOUBT_STATUSES:
         waited = timezone.now() - submission.updated_at
         countdown = max(0.0, (RECONCILE_GRACE - waited).total_seconds())
-    _reconcile_later(tenant_id=tenant.pk, submission_id=submission.pk, countdown=countdown)
+    _reconcile_later(tenant_id=tenant.pk, submission_id=submission.pk, countdown=countdown,
+                     requested_by_ops=True)
     return submission
 
 
@@ -505,24 +655,32 @@ def submissions_poll(*, tenant, client_factory=None, now=None) -> dict:
     ).only("pk"):
         _submission_transition(
             tenant=tenant, submission_id=submission.pk, expected=(SubmissionStatus.SENDING,),
-            status=SubmissionStatus.OUTCOME_UNKNOWN,
+            status=SubmissionStatus.OUTCOME_UNKNOWN, reconcile_attempts=0, next_attempt_at=now,
             status_detail="Sending never finished; reconciling before any resend.",
         )
         bump("sending_lost")
     for submission in Submission.objects.filter(
+        Q(next_attempt_at__lte=now)
+        | Q(next_attempt_at__isnull=True, updated_at__lt=now - RECONCILE_GRACE),
         tenant=tenant, status=SubmissionStatus.OUTCOME_UNKNOWN,
-        updated_at__lt=now - RECONCILE_GRACE,
-    ).only("pk")[:POLL_BATCH]:
+        reconcile_attempts__lt=MAX_RECONCILE_ATTEMPTS,
+    ).only("pk").order_by("pk")[:POLL_BATCH]:
         submission_reconcile(
             tenant=tenant, submission_id=submission.pk, client_factory=client_factory, now=now
         )
         bump("reconciled")
+    # A queued send whose task never ran (lost between commit and the
+    # broker, or a worker gone): picked up a while after it was due.
+    pickup_before = now - QUEUED_PICKUP_AFTER
     for submission in Submission.objects.filter(
-        tenant=tenant, status=SubmissionStatus.QUEUED, updated_at__lt=now - QUEUED_PICKUP_AFTER
-    ).only("pk")[:POLL_BATCH]:
+        Q(next_attempt_at__lt=pickup_before)
+        | Q(next_attempt_at__isnull=True, updated_at__lt=pickup_before),
+        tenant=tenant, status=SubmissionStatus.QUEUED,
+    ).only("pk").order_by("pk")[:POLL_BATCH]:
         try:
             submission_send(
-                tenant=tenant, submission_id=submission.pk, client_factory=client_factory
+                tenant=tenant, submission_id=submission.pk, client_factory=client_factory,
+                now=now,
             )
         except SpApiError:
             bump("error")

@@ -8,20 +8,15 @@ from acorn.celery_app import Queue
 from acorn.models import Tenant
 from acorn.tenancy import tenant_task
 from channels.services import submissions as services
-from vendor_api.errors import SpApiError
 
 
 @shared_task(
     name="channels.submission_send",
     queue=Queue.AMAZON,
     ignore_result=True,
-    # Retry only transient SP-API errors (throttling, 5xx, network before
-    # the body left); capped backoff keeps the countdown far below the
-    # broker's 1 h visibility timeout.
-    autoretry_for=(SpApiError,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=8,
+    # No Celery retries: the service ends every attempt in a named state
+    # and schedules the next one itself (capped backoff, MAX_SEND_ATTEMPTS),
+    # so a retry can never resend what Amazon may already hold.
     # One POST with the client's 60 s budget, plus the DB work around it.
     soft_time_limit=120,
     time_limit=150,
@@ -40,9 +35,11 @@ def submission_send_task(*, tenant_id: int, submission_id: int) -> None:
     time_limit=210,
 )
 @tenant_task
-def submission_reconcile_task(*, tenant_id: int, submission_id: int) -> None:
+def submission_reconcile_task(*, tenant_id: int, submission_id: int,
+                              requested_by_ops: bool = False) -> None:
     services.submission_reconcile(
-        tenant=Tenant.objects.get(pk=tenant_id), submission_id=submission_id
+        tenant=Tenant.objects.get(pk=tenant_id), submission_id=submission_id,
+        requested_by_ops=requested_by_ops,
     )
 
 

@@ -96,7 +96,10 @@ def test_sigkill_mid_send_leads_to_exactly_one_acknowledgement(
                         f"{connection.settings_dict['HOST']}:{connection.settings_dict['PORT']}/"
                         f"{connection.settings_dict['NAME']}",
     }
-    sender = Celery(broker=broker_url)
+    # Not the current app: a Celery() made current would take over every
+    # shared_task of the tests that run after this one (sent to this
+    # broker instead of run eagerly).
+    sender = Celery(broker=broker_url, set_as_current=False)
     first = _start_worker(f"ch2-first-{uuid.uuid4().hex[:6]}", env)
     second = None
     try:

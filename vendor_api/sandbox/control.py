@@ -7,8 +7,11 @@ POST /_sandbox/scenario           Scenario fields: token_lifetime_seconds,
                                   rate_limit_header {op: rate}, faults [...],
                                   auto_receive, shortage_rate
 POST /_sandbox/faults             {faults: [{operation, kind, count|rate, status, seconds}]}
-                                  kinds: latency, status, reset, reset_after, truncate,
-                                  hang, expire_token (operation "lwa" for the token endpoint)
+                                  kinds: latency, status (refused before processing),
+                                  status_after (processed, then `status`, e.g. 502/504),
+                                  no_transaction_id (processed, 2xx without transactionId),
+                                  reset, reset_after, truncate, hang, expire_token
+                                  (operation "lwa" for the token endpoint)
 POST /_sandbox/vendors            {code, currency_code?, country_code?, ship_to?}
 POST /_sandbox/apps               {client_id, client_secret, refresh_token, vendor_codes}
 POST /_sandbox/grants/revoke      {refresh_token}
