@@ -385,3 +385,16 @@ def test_a_gateway_error_after_amazon_applied_it_leaves_one_invoice(
     html = render_to_string("invoicing/_invoice_submission.html", {
         "invoice": invoice, "submission_status": status_entry, "tenant": live})
     assert "Reconcile and retry" in html
+
+
+def test_another_tenants_invoice_is_not_found(live, account, sandbox, tenant_b):
+    from acorn.exceptions import NotFoundError
+
+    po = sandbox_po(sandbox)
+    invoice = issued_document(live, account, po)
+    with pytest.raises(NotFoundError):
+        invoice_submit(tenant=tenant_b, invoice_id=invoice.pk)
+    (outcome,) = invoices_submit(tenant=tenant_b, invoice_ids=[invoice.pk])
+    assert outcome.state == SubmissionState.REFUSED
+    assert invoice_submission_status(tenant=tenant_b, invoice_ids=[invoice.pk]) == {}
+    assert Submission.objects.count() == 0
