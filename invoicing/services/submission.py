@@ -87,6 +87,7 @@ CHECK_BLOCKS = gettext_noop(
     "%(number)s is not sent: the pre-send check blocks it (%(reasons)s). Correct the cause "
     "(a credit note or a new invoice) and check again."
 )
+BLOCK_ON_LINE = gettext_noop("line %(line)s: %(message)s")
 PAYLOAD_REFUSED = gettext_noop("%(number)s is not sent: Amazon would refuse it: %(problems)s")
 CREDIT_REFERENCES_MISSING = gettext_noop(
     "Credit note %(number)s (%(reason)s) needs %(missing)s before it is sent."
@@ -348,7 +349,8 @@ def invoice_submit(*, tenant, invoice_id: int, actor=None) -> SubmitOutcome:
         blocks = [f for f in invoice.check_results or [] if f.get("level") == "block"]
         if blocks:
             reasons = "; ".join(
-                f"{_('line')} {f.get('line')}: {f.get('message', f.get('code', ''))}"
+                _(BLOCK_ON_LINE) % {"line": f.get("line"),
+                                    "message": f.get("message", f.get("code", ""))}
                 if f.get("line") else str(f.get("message", f.get("code", "")))
                 for f in blocks
             )
