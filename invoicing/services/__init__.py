@@ -11,13 +11,21 @@ from invoicing.services.legal_entity import (
     tax_registration_add,
     tax_registration_remove,
 )
+from invoicing.services.submission import (
+    invoice_payload_build,
+    invoice_submit,
+    invoices_submit,
+)
 from invoicing.services.totals import DocumentTotals, totals_compute
 
 __all__ = [
     "LEGAL_ENTITY_FIELDS",
     "DocumentTotals",
     "invoice_issue",
+    "invoice_payload_build",
     "invoice_recalculate",
+    "invoice_submit",
+    "invoices_submit",
     "legal_entity_set",
     "number_series_default",
     "tax_number_normalise",
