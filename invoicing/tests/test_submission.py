@@ -398,3 +398,18 @@ def test_another_tenants_invoice_is_not_found(live, account, sandbox, tenant_b):
     assert outcome.state == SubmissionState.REFUSED
     assert invoice_submission_status(tenant=tenant_b, invoice_ids=[invoice.pk]) == {}
     assert Submission.objects.count() == 0
+
+
+def test_the_status_of_many_invoices_takes_two_queries(live, account, sandbox, quick_client,
+                                                       django_assert_num_queries):
+    po = sandbox_po(sandbox)
+    invoices = [issued_document(live, account, po) for _ in range(3)]
+    invoice_submit(tenant=live, invoice_id=invoices[0].pk)
+    credit = issued_document(live, account, po, kind=DocumentKind.CREDIT_NOTE, quantity=1,
+                             credit_reason=CreditReason.PRICE, original=invoices[0])
+    ids = [i.pk for i in invoices] + [credit.pk]
+    with django_assert_num_queries(2):
+        states = invoice_submission_status(tenant=live, invoice_ids=ids)
+    assert [states[i]["state"] for i in ids] == [
+        SubmissionStatus.SENT, SubmissionState.NOT_SUBMITTED, SubmissionState.NOT_SUBMITTED,
+        SubmissionState.RECORDED_NOT_SUBMITTED]
