@@ -2,11 +2,15 @@
 
 from django.urls import path
 
-from invoicing import apis, views, views_documents
+from invoicing import apis, views, views_documents, views_submission
 
 app_name = "invoicing"
 urlpatterns: list = [
     path("settings/legal-entity/", views.LegalEntityView.as_view(), name="legal_entity"),
+    path("invoices/<int:invoice_id>/submit/", views_submission.InvoiceSubmitView.as_view(),
+         name="invoice_submit"),
+    path("invoices/submit/", views_submission.InvoiceBulkSubmitView.as_view(),
+         name="invoice_bulk_submit"),
     # Documents (invoicing/views_documents.py).
     path("settings/documents/", views_documents.DocumentSettingsView.as_view(),
          name="document_settings"),

@@ -19,6 +19,11 @@ from invoicing.services.legal_entity import (
     tax_registration_add,
     tax_registration_remove,
 )
+from invoicing.services.submission import (
+    invoice_payload_build,
+    invoice_submit,
+    invoices_submit,
+)
 from invoicing.services.totals import DocumentTotals, totals_compute
 
 __all__ = [
@@ -33,7 +38,10 @@ __all__ = [
     "invoices_draft_bulk",
     "invoices_from_shipment",
     "invoice_issue",
+    "invoice_payload_build",
     "invoice_recalculate",
+    "invoice_submit",
+    "invoices_submit",
     "legal_entity_set",
     "number_series_default",
     "tax_number_normalise",

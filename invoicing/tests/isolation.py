@@ -57,6 +57,26 @@ def _document_settings(tenant):
     document_settings_set(tenant=tenant, actor=None, footer_text=marker,
                           default_language="de")
     return ProbeTarget(marker=marker)
+def _draft_invoice(tenant):
+    from acorn.tenancy import tenant_scope
+    from invoicing.tests.factories import InvoiceLineFactory
+
+    with tenant_scope(tenant):
+        return InvoiceLineFactory(invoice__tenant=tenant).invoice
+
+
+def _invoice_submit(tenant):
+    # A draft: the POST is refused with a message (nothing reaches Amazon);
+    # another tenant's POST must not find the invoice at all (404).
+    invoice = _draft_invoice(tenant)
+    return ProbeTarget(marker=invoice.purchase_order_number, method="post",
+                       kwargs={"invoice_id": invoice.pk})
+
+
+def _invoice_bulk_submit(tenant):
+    invoice = _draft_invoice(tenant)
+    return ProbeTarget(marker=invoice.purchase_order_number, method="post",
+                       data={"invoice_ids": [str(invoice.pk)]})
 
 
 PROBES = {
@@ -66,6 +86,8 @@ PROBES = {
     "invoicing:invoice_render": _invoice_render,
     "invoicing:invoice_pdf": _invoice_pdf,
     "invoicing:invoice_xml": _invoice_xml,
+    "invoicing:invoice_submit": _invoice_submit,
+    "invoicing:invoice_bulk_submit": _invoice_bulk_submit,
 }
 
 

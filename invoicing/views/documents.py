@@ -74,9 +74,13 @@ class InvoiceDetailView(TenantViewMixin, View):
     def get(self, request, tenant_slug, invoice_id):
         invoice = _invoice_or_404(self.tenant, invoice_id)
         findings = [{**f, "text": services.finding_text(f)} for f in invoice.check_results]
+        submission = selectors.invoice_submission_status(
+            tenant=self.tenant, invoice_ids=[invoice.pk]
+        ).get(invoice.pk)
         return render(request, "invoicing/invoice_detail.html", {
             "invoice": invoice, "findings": findings, "check_state": _check_state(invoice),
             "can_act": request.membership.allows(Role.OPERATIONS),
+            "submission_status": submission,
         })
 
 

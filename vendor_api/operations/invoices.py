@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import enum
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from vendor_api.types import (
@@ -80,6 +80,41 @@ class PaymentTerms:
 
 
 @dataclass(frozen=True)
+class CreditNoteDetails:
+    """Amazon's references of a credit note (per item in this model).
+
+    Which are required depends on the kind (spapi-vendor.md §4): AP credit
+    notes (PPV, PQV) need ``reference_invoice_number``; returns need
+    ``returns_reference_number`` and ``goods_return_date``; co-op needs
+    ``coop_reference_number`` or ``debit_note_number``.
+    """
+
+    reference_invoice_number: str | None = None
+    debit_note_number: str | None = None
+    returns_reference_number: str | None = None
+    goods_return_date: datetime.datetime | None = None
+    rma_id: str | None = None
+    coop_reference_number: str | None = None
+    consignors_reference_number: str | None = None
+
+    def to_json(self) -> dict:
+        data: dict[str, Any] = {}
+        for key, value in (
+            ("referenceInvoiceNumber", self.reference_invoice_number),
+            ("debitNoteNumber", self.debit_note_number),
+            ("returnsReferenceNumber", self.returns_reference_number),
+            ("rmaId", self.rma_id),
+            ("coopReferenceNumber", self.coop_reference_number),
+            ("consignorsReferenceNumber", self.consignors_reference_number),
+        ):
+            if value:
+                data[key] = value
+        if self.goods_return_date is not None:
+            data["goodsReturnDate"] = format_datetime(self.goods_return_date)
+        return data
+
+
+@dataclass(frozen=True)
 class InvoiceItem:
     item_sequence_number: int
     invoiced_quantity: ItemQuantity
@@ -88,7 +123,7 @@ class InvoiceItem:
     amazon_product_identifier: str | None = None
     vendor_product_identifier: str | None = None
     tax_details: tuple[TaxDetail, ...] = ()
-    credit_note_details: dict | None = None
+    credit_note_details: CreditNoteDetails | dict | None = None
 
     def to_json(self) -> dict:
         data: dict[str, Any] = {
@@ -104,7 +139,11 @@ class InvoiceItem:
             data["vendorProductIdentifier"] = self.vendor_product_identifier
         if self.tax_details:
             data["taxDetails"] = [tax.to_json() for tax in self.tax_details]
-        if self.credit_note_details:
+        if isinstance(self.credit_note_details, CreditNoteDetails):
+            details = self.credit_note_details.to_json()
+            if details:
+                data["creditNoteDetails"] = details
+        elif self.credit_note_details:
             data["creditNoteDetails"] = self.credit_note_details
         return data
 
@@ -163,10 +202,128 @@ class Invoice:
         return data
 
 
+def submit_invoices_body(invoices: list[Invoice] | tuple[Invoice, ...]) -> dict:
+    """The SubmitInvoicesRequest body (no ``payload`` wrapper: the schema,
+    not the model's example, is right; spapi-vendor.md §4)."""
+    return {"invoices": [invoice.to_json() for invoice in invoices]}
+
+
+# --- Amazon's business rules ------------------------------------------------
+# What Amazon documents beyond the JSON schema (vendorInvoices.json field
+# descriptions, "Submit credit notes"): an invoice breaking one of these is
+# accepted with 202 and fails later in its transaction, or becomes a
+# deduction. Checked before anything leaves.
+
+CENT = Decimal("0.01")
+
+
+def _amount(money: dict | None) -> Decimal | None:
+    try:
+        value = Decimal(str((money or {}).get("amount")))
+    except (ArithmeticError, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def _sum_amounts(rows: list | None, key: str) -> Decimal:
+    return sum((_amount(row.get(key)) or Decimal(0) for row in rows or []), Decimal(0))
+
+
+def credit_note_kind(details: dict) -> str | None:
+    """Which credit note the references make: "ap" (PPV/PQV), "returns",
+    "coop", or None when they name none."""
+    if details.get("returnsReferenceNumber") or details.get("goodsReturnDate"):
+        return "returns"
+    if details.get("coopReferenceNumber"):
+        return "coop"
+    if details.get("referenceInvoiceNumber"):
+        return "ap"
+    if details.get("debitNoteNumber"):
+        return "coop"
+    return None
+
+
+def credit_note_details_problems(details: dict | None, *, where: str) -> list[str]:
+    details = details or {}
+    kind = credit_note_kind(details)
+    if kind is None:
+        return [f"{where}: a credit note needs creditNoteDetails naming the original invoice "
+                "(referenceInvoiceNumber), the return (returnsReferenceNumber) or the co-op "
+                "agreement (coopReferenceNumber or debitNoteNumber)."]
+    if kind == "returns":
+        missing = [key for key in ("returnsReferenceNumber", "goodsReturnDate")
+                   if not details.get(key)]
+        if missing:
+            return [f"{where}: a returns credit note needs {' and '.join(missing)}."]
+    return []
+
+
+def invoice_business_problems(invoice: dict) -> list[str]:
+    """Amazon's documented rules for one Invoice of a submitInvoices body.
+
+    - every item: invoicedQuantity > 0, netCost > 0 (net unit price);
+    - Invoice items: purchaseOrderNumber (mandatory for invoices);
+    - CreditNote items: the references their kind requires;
+    - invoiceTotal = sum(netCost x quantity, each rounded to the cent) +
+      taxes (invoice and item level) + charges - allowances, to the cent.
+    """
+    problems: list[str] = []
+    number = invoice.get("id", "?")
+    is_credit = invoice.get("invoiceType") == InvoiceType.CREDIT_NOTE
+    computed = Decimal(0)
+    items = invoice.get("items") or []
+    if not items:
+        problems.append(f"{number}: an invoice needs at least one item.")
+    for item in items:
+        where = f"{number} item {item.get('itemSequenceNumber', '?')}"
+        quantity = (item.get("invoicedQuantity") or {}).get("amount")
+        cost = _amount(item.get("netCost"))
+        if not isinstance(quantity, int) or quantity <= 0:
+            problems.append(f"{where}: invoicedQuantity must be greater than zero.")
+            quantity = 0
+        if cost is None or cost <= 0:
+            problems.append(f"{where}: netCost must be greater than zero.")
+            cost = Decimal(0)
+        if not is_credit and not item.get("purchaseOrderNumber"):
+            problems.append(f"{where}: purchaseOrderNumber is mandatory on invoice items.")
+        if is_credit:
+            problems.extend(credit_note_details_problems(item.get("creditNoteDetails"),
+                                                         where=where))
+        computed += (cost * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+        computed += _sum_amounts(item.get("taxDetails"), "taxAmount")
+        computed += _sum_amounts(item.get("chargeDetails"), "chargeAmount")
+        computed -= _sum_amounts(item.get("allowanceDetails"), "allowanceAmount")
+    computed += _sum_amounts(invoice.get("taxDetails"), "taxAmount")
+    computed += _sum_amounts(invoice.get("chargeDetails"), "chargeAmount")
+    computed -= _sum_amounts(invoice.get("allowanceDetails"), "allowanceAmount")
+    total = _amount(invoice.get("invoiceTotal"))
+    if total is None or total.quantize(CENT, rounding=ROUND_HALF_UP) != computed.quantize(
+            CENT, rounding=ROUND_HALF_UP):
+        problems.append(
+            f"{number}: invoiceTotal {invoice.get('invoiceTotal', {}).get('amount')} is not "
+            f"the lines plus taxes and charges less allowances ({computed})."
+        )
+    return problems
+
+
+def submit_invoices_problems(body: dict) -> list[str]:
+    """Amazon's business rules over a whole submitInvoices body (the
+    schema is checked by ``vendor_api.contracts.request_problems``)."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for invoice in body.get("invoices") or []:
+        number = invoice.get("id")
+        if number in seen:
+            problems.append(f"{number}: the same invoice number twice in one request.")
+        seen.add(number)
+        problems.extend(invoice_business_problems(invoice))
+    return problems
+
+
 class InvoicesOperations:
     def submit_invoices(self, *, invoices: list[Invoice]) -> TransactionReceipt:
         response = self.transport.call(
             operation="submitInvoices", method="POST", path="/vendor/payments/v1/invoices",
-            body={"invoices": [invoice.to_json() for invoice in invoices]},
+            body=submit_invoices_body(invoices),
         )
         return self._transaction_receipt(response)
