@@ -253,6 +253,13 @@ class Invoice(TenantModel):
                 condition=models.Q(kind="invoice") | ~models.Q(credit_reason=""),
                 name="inv_credit_note_has_reason",
             ),
+            # Idempotent invoicing from shipments: one live invoice per PO
+            # and shipment (a cancelled one may be replaced).
+            models.UniqueConstraint(
+                fields=["tenant", "purchase_order", "shipment"],
+                condition=models.Q(kind="invoice") & ~models.Q(status="cancelled"),
+                name="inv_one_live_invoice_per_po_shipment",
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "status", "-created_at"], name="inv_status_recent"),
@@ -298,6 +305,11 @@ class InvoiceLine(TenantModel):
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     lot_number = models.CharField(max_length=64, blank=True)
     country_of_origin = models.CharField(max_length=2, blank=True)
+    # Credit-note lines: the invoice line they correct (bounds are checked
+    # against it minus earlier credit notes).
+    credited_line = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_lines"
+    )
 
     class Meta:
         ordering = ["invoice_id", "line_number", "id"]

@@ -6,9 +6,21 @@ import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from invoicing.models import Invoice, InvoiceStatus, LegalEntity, TaxRegistration
+from invoicing.models import (
+    DocumentKind,
+    Invoice,
+    InvoiceAllowanceCharge,
+    InvoiceLine,
+    InvoiceStatus,
+    InvoiceTaxLine,
+    LegalEntity,
+    NumberSeries,
+    TaxProfile,
+    TaxRegistration,
+)
 
 
 def legal_entity_get(*, tenant) -> LegalEntity | None:
@@ -75,3 +87,117 @@ def invoice_list_for_matching(
         queryset = queryset.filter(condition)
     rows = queryset.order_by("id").values_list(*_MATCHING_FIELDS)
     return [InvoiceForMatching(*row) for row in rows.iterator(chunk_size=5000)]
+
+
+# --- Invoices and credit notes ----------------------------------------------
+
+def invoice_list(*, tenant, filters: dict | None = None,
+                 kind: str = DocumentKind.INVOICE) -> QuerySet[Invoice]:
+    """Invoices (or credit notes) with lines, tax lines and the original
+    prefetched: list pages and the API, a fixed number of queries.
+
+    Filters: status, purchase_order_number, number (contains), issued_from /
+    issued_to (dates), account, credit_reason, original_invoice,
+    updated_since (BI incremental loads)."""
+    filters = filters or {}
+    queryset = Invoice.objects.filter(tenant=tenant, kind=kind)
+    if filters.get("status"):
+        queryset = queryset.filter(status=filters["status"])
+    if filters.get("purchase_order_number"):
+        queryset = queryset.filter(purchase_order_number=filters["purchase_order_number"])
+    if filters.get("number"):
+        queryset = queryset.filter(number__icontains=filters["number"])
+    if filters.get("issued_from"):
+        queryset = queryset.filter(issue_date__gte=filters["issued_from"])
+    if filters.get("issued_to"):
+        queryset = queryset.filter(issue_date__lte=filters["issued_to"])
+    if filters.get("account"):
+        queryset = queryset.filter(account_id=filters["account"])
+    if filters.get("credit_reason"):
+        queryset = queryset.filter(credit_reason=filters["credit_reason"])
+    if filters.get("original_invoice"):
+        queryset = queryset.filter(original_invoice_id=filters["original_invoice"])
+    if filters.get("updated_since"):
+        queryset = queryset.filter(updated_at__gte=filters["updated_since"])
+    return queryset.select_related("account", "original_invoice", "series").prefetch_related(
+        Prefetch("lines", queryset=InvoiceLine.objects.select_related("credited_line")
+                 .order_by("line_number", "id")),
+        Prefetch("tax_lines", queryset=InvoiceTaxLine.objects.order_by("category", "rate", "id")),
+        Prefetch("allowance_charges",
+                 queryset=InvoiceAllowanceCharge.objects.order_by("id")),
+    ).order_by("-created_at", "-id")
+
+
+def invoice_get(*, tenant, invoice_id: int) -> Invoice | None:
+    """One invoice or credit note with everything its page shows."""
+    credit_notes = Invoice.objects.filter(kind=DocumentKind.CREDIT_NOTE).order_by(
+        "created_at", "id")
+    return (
+        Invoice.objects.filter(tenant=tenant, pk=invoice_id)
+        .select_related("account", "original_invoice", "series", "tax_profile", "shipment",
+                        "purchase_order")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.select_related(
+                "credited_line").order_by("line_number", "id")),
+            Prefetch("tax_lines",
+                     queryset=InvoiceTaxLine.objects.order_by("category", "rate", "id")),
+            Prefetch("allowance_charges",
+                     queryset=InvoiceAllowanceCharge.objects.order_by("id")),
+            Prefetch("credit_notes", queryset=credit_notes),
+        ).first()
+    )
+
+
+def uninvoiced_shipped_purchase_orders(*, tenant, account_id: int | None = None) -> list[dict]:
+    """Shipped (shipment, PO) pairs without a live invoice: the bulk page.
+    Two queries: channels' aggregate and the invoiced pairs."""
+    from channels.selectors.invoicing import shipped_purchase_orders
+
+    rows = shipped_purchase_orders(tenant=tenant, account_id=account_id)
+    invoiced = set(
+        Invoice.objects.filter(tenant=tenant, kind=DocumentKind.INVOICE,
+                               shipment_id__isnull=False)
+        .exclude(status=InvoiceStatus.CANCELLED)
+        .values_list("shipment_id", "purchase_order_id")
+    )
+    return [row for row in rows
+            if (row["shipment_id"], row["po_line__purchase_order_id"]) not in invoiced]
+
+
+def invoices_of_shipment(*, tenant, shipment_id: int) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(tenant=tenant, kind=DocumentKind.INVOICE,
+                                  shipment_id=shipment_id).order_by("purchase_order_number", "id")
+
+
+def tax_profile_list(*, tenant) -> QuerySet[TaxProfile]:
+    return TaxProfile.objects.filter(tenant=tenant).order_by(
+        "marketplace_id", "ship_to_country", "name", "id")
+
+
+def tax_profile_get(*, tenant, profile_id: int) -> TaxProfile | None:
+    return TaxProfile.objects.filter(tenant=tenant, pk=profile_id).first()
+
+
+def number_series_list(*, tenant) -> QuerySet[NumberSeries]:
+    return NumberSeries.objects.filter(tenant=tenant).order_by("kind", "code", "id")
+
+
+def number_series_get(*, tenant, series_id: int) -> NumberSeries | None:
+    return NumberSeries.objects.filter(tenant=tenant, pk=series_id).first()
+
+
+def overview_cards(*, tenant) -> list[dict]:
+    """Home card: drafts waiting, and how many the pre-send check blocks."""
+    from django.urls import reverse
+
+    counts = Invoice.objects.filter(tenant=tenant, status=InvoiceStatus.DRAFT).aggregate(
+        total=Count("id"),
+        blocked=Count("id", filter=Q(check_results__contains=[{"level": "block"}])),
+    )
+    if not counts["total"]:
+        return []
+    url = reverse("invoicing:invoice_list", kwargs={"tenant_slug": tenant.slug})
+    return [{"label": _("Draft invoices"), "value": counts["total"],
+             "hint": _("%(blocked)s blocked by the pre-send check") % {
+                 "blocked": counts["blocked"]},
+             "url": f"{url}?status=draft", "tone": "warning" if counts["blocked"] else "ok"}]

@@ -3,6 +3,13 @@
 The public API other apps call is re-exported here.
 """
 
+from invoicing.services.checks import finding_text, invoice_check, invoice_issue_checked
+from invoicing.services.credit_notes import credit_note_create
+from invoicing.services.drafts import (
+    invoice_draft_from_shipment,
+    invoices_draft_bulk,
+    invoices_from_shipment,
+)
 from invoicing.services.issue import invoice_issue, invoice_recalculate, number_series_default
 from invoicing.services.legal_entity import (
     LEGAL_ENTITY_FIELDS,
@@ -16,6 +23,13 @@ from invoicing.services.totals import DocumentTotals, totals_compute
 __all__ = [
     "LEGAL_ENTITY_FIELDS",
     "DocumentTotals",
+    "credit_note_create",
+    "finding_text",
+    "invoice_check",
+    "invoice_draft_from_shipment",
+    "invoice_issue_checked",
+    "invoices_draft_bulk",
+    "invoices_from_shipment",
     "invoice_issue",
     "invoice_recalculate",
     "legal_entity_set",
