@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import (
@@ -68,9 +69,11 @@ def invoice_list_for_matching(
     *, tenant, numbers=None, purchase_order_numbers=None, ids=None,
 ) -> list[InvoiceForMatching]:
     """Issued invoices and credit notes of ``tenant`` as plain tuples, for
-    reconciliation's matching and open items. ``numbers`` (exact, as
-    issued), ``purchase_order_numbers`` and ``ids`` narrow the read (any
-    of them matches); none given reads every issued document."""
+    reconciliation's matching and open items. ``numbers`` (any case),
+    ``purchase_order_numbers`` and ``ids`` narrow the read (a document
+    matching any of them); none given reads every issued document. Long
+    lists read every issued document instead: callers filter what they
+    got, so this returns at least what was asked."""
     queryset = Invoice.objects.filter(tenant=tenant, status=InvoiceStatus.ISSUED)
     numbers = list(numbers) if numbers is not None else None
     pos = list(purchase_order_numbers) if purchase_order_numbers is not None else None
@@ -79,7 +82,10 @@ def invoice_list_for_matching(
     if narrowing and sum(len(x) for x in narrowing) <= _NUMBERS_IN_LIMIT:
         condition = Q(pk__in=[])
         if numbers:
-            condition |= Q(number__in=numbers)
+            # Remittances write numbers in any case; issued numbers are
+            # unique per tenant whatever the case in practice.
+            queryset = queryset.annotate(number_upper=Upper("number"))
+            condition |= Q(number_upper__in=[n.upper() for n in numbers])
         if pos:
             condition |= Q(purchase_order_number__in=pos)
         if ids:

@@ -71,17 +71,24 @@ def money_parse(text: str) -> tuple[Decimal, str | None]:
 
 def _decimal_separator_normalise(raw: str) -> str:
     """The last of "." and "," is the decimal separator when both appear; a
-    lone separator followed by exactly three digits groups thousands
-    (remittance amounts carry 0 or 2 decimals, never 3)."""
+    lone comma followed by exactly three digits groups thousands (amounts
+    in remittances carry 0 or 2 decimals); repeated separators group."""
     if "." in raw and "," in raw:
         decimal_sep = "." if raw.rfind(".") > raw.rfind(",") else ","
         thousands = "," if decimal_sep == "." else "."
-        return raw.replace(thousands, "").replace(decimal_sep, ".")
+        integer, _, fraction = raw.rpartition(decimal_sep)
+        groups = integer.split(thousands)
+        if decimal_sep in integer or not all(len(g) == 3 for g in groups[1:]) \
+                or not 1 <= len(groups[0]) <= 3:
+            raise ValueError_("not_a_number")
+        return "".join(groups) + "." + fraction
     for sep in (",", "."):
         if sep in raw:
             parts = raw.split(sep)
-            if len(parts) > 2 or len(parts[-1]) == 3:
-                if not all(len(p) == 3 for p in parts[1:]):
+            # "1,234" groups thousands; "1.234" stays 1.234 (and then fails
+            # the currency's precision loudly rather than becoming 1234).
+            if len(parts) > 2 or (sep == "," and len(parts[-1]) == 3):
+                if not all(len(p) == 3 for p in parts[1:]) or not 1 <= len(parts[0]) <= 3:
                     raise ValueError_("not_a_number")
                 return raw.replace(sep, "")
             return raw.replace(sep, ".")

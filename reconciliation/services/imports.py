@@ -25,6 +25,7 @@ from acorn.exceptions import ApplicationError
 from acorn.models import AuditAction
 from acorn.money import quantize_money
 from acorn.services import audit_record
+from acorn.tenancy import tenant_scope
 from reconciliation.models import (
     ImportStatus,
     Payment,
@@ -40,6 +41,7 @@ from reconciliation.parsers import (
     source_detect,
 )
 from reconciliation.parsers.classify import line_classify
+from reconciliation.services.scope import in_tenant_scope
 
 BACKGROUND_BYTES = 512 * 1024
 _BATCH = 5000
@@ -49,6 +51,7 @@ class RemittanceImportError(ApplicationError):
     pass
 
 
+@in_tenant_scope
 def remittance_import_create(
     *, tenant, data: bytes, filename: str = "", source_type: str | None = None,
     account=None, actor=None, background: bool | None = None,
@@ -99,54 +102,61 @@ def remittance_import_create(
 
 def remittance_import_run(*, tenant, import_id: int) -> RemittanceImport:
     """Parse and store one import; safe to call again (a finished import
-    is left as it is)."""
-    remittance_import = RemittanceImport.objects.get(tenant=tenant, pk=import_id)
-    if remittance_import.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
-        return remittance_import
-    remittance_import.status = ImportStatus.RUNNING
-    remittance_import.started_at = timezone.now()
-    remittance_import.save(update_fields=["status", "started_at", "updated_at"])
+    is left as it is). Three transactions: "running" (visible to the
+    import page while a background run works), the payments, the outcome."""
+    with tenant_scope(tenant):
+        remittance_import = (RemittanceImport.objects.select_for_update()
+                             .get(tenant=tenant, pk=import_id))
+        if remittance_import.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
+            return remittance_import
+        remittance_import.status = ImportStatus.RUNNING
+        remittance_import.started_at = timezone.now()
+        remittance_import.save(update_fields=["status", "started_at", "updated_at"])
     with remittance_import.file.open("rb") as handle:
         data = handle.read()
     try:
         result = remittance_parse(data, remittance_import.source_type,
                                   currency_default=tenant.default_currency)
     except RemittanceParseError as exc:
-        return _fail(remittance_import, [RowError(None, "file", exc.code, exc.message)])
+        return _fail(tenant, remittance_import, [RowError(None, "file", exc.code, exc.message)])
     remittance_import.rows_total = result.rows
     if result.errors:
-        return _fail(remittance_import, result.errors)
+        return _fail(tenant, remittance_import, result.errors)
     precision_errors = _precision_check(result)
     if precision_errors:
-        return _fail(remittance_import, precision_errors)
+        return _fail(tenant, remittance_import, precision_errors)
     try:
-        with transaction.atomic():
+        with tenant_scope(tenant):
             counts, warnings = _payments_store(tenant=tenant, remittance_import=remittance_import,
                                                result=result)
             from reconciliation.services.matching import payments_match
 
             if counts["payment_ids"]:
                 payments_match(tenant=tenant, payment_ids=counts["payment_ids"])
+            remittance_import.status = ImportStatus.SUCCEEDED
+            remittance_import.rows_done = result.rows
+            remittance_import.payments_created = len(counts["payment_ids"])
+            remittance_import.payments_skipped = counts["skipped"]
+            remittance_import.lines_created = counts["lines"]
+            remittance_import.errors = [w.as_dict() for w in warnings]
+            remittance_import.finished_at = timezone.now()
+            remittance_import.save()
     except IntegrityError:
-        return _fail(remittance_import, [RowError(
+        remittance_import.status = ImportStatus.RUNNING
+        return _fail(tenant, remittance_import, [RowError(
             None, "payment_number", "conflict",
             "A payment in this file was imported at the same time by another import; retry.")])
-    remittance_import.status = ImportStatus.SUCCEEDED
-    remittance_import.rows_done = result.rows
-    remittance_import.payments_created = len(counts["payment_ids"])
-    remittance_import.payments_skipped = counts["skipped"]
-    remittance_import.lines_created = counts["lines"]
-    remittance_import.errors = [w.as_dict() for w in warnings]
-    remittance_import.finished_at = timezone.now()
-    remittance_import.save()
     return remittance_import
 
 
-def _fail(remittance_import: RemittanceImport, errors: list[RowError]) -> RemittanceImport:
+def _fail(tenant, remittance_import: RemittanceImport,
+          errors: list[RowError]) -> RemittanceImport:
+    """A failed import writes nothing but its own row: status and findings."""
     remittance_import.status = ImportStatus.FAILED
     remittance_import.errors = [e.as_dict() for e in errors[: bounds.MAX_ERRORS]]
     remittance_import.finished_at = timezone.now()
-    remittance_import.save()
+    with tenant_scope(tenant):
+        remittance_import.save()
     return remittance_import
 
 

@@ -24,7 +24,6 @@ import re
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +41,7 @@ from reconciliation.models import (
     RemittanceLine,
 )
 from reconciliation.parsers.classify import INVOICE_LINKED
+from reconciliation.services.scope import in_tenant_scope
 
 LIVE = (MatchStatus.AUTO, MatchStatus.NEEDS_REVIEW, MatchStatus.CONFIRMED)
 AUTO_THRESHOLD = Decimal("0.95")
@@ -99,7 +99,7 @@ def _line_candidates(line, invoices_by_number, invoices_by_key, invoices_by_po,
     return None
 
 
-@transaction.atomic
+@in_tenant_scope
 def payments_match(*, tenant, payment_ids=None, actor=None) -> dict[str, int]:
     """Match every line of ``payment_ids`` (all of the tenant's when None)
     that has no live match. Returns counts by outcome."""
@@ -181,7 +181,7 @@ def _live_match_for_review(*, tenant, match_id: int) -> Match:
     return match
 
 
-@transaction.atomic
+@in_tenant_scope
 def match_confirm(*, tenant, match_id: int, actor) -> Match:
     match = _live_match_for_review(tenant=tenant, match_id=match_id)
     before = {"status": match.status}
@@ -195,7 +195,7 @@ def match_confirm(*, tenant, match_id: int, actor) -> Match:
     return match
 
 
-@transaction.atomic
+@in_tenant_scope
 def match_reject(*, tenant, match_id: int, actor) -> Match:
     """Reject a suggestion; the line goes back to the engine, which will
     not suggest the same document again."""
@@ -214,7 +214,7 @@ def match_reject(*, tenant, match_id: int, actor) -> Match:
     return match
 
 
-@transaction.atomic
+@in_tenant_scope
 def match_reassign(*, tenant, line_id: int, invoice_number: str, actor) -> Match:
     """Apply a line to the document a person names (manual, confirmed);
     its current live match, if any, is rejected."""
