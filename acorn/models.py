@@ -185,3 +185,11 @@ class Invitation(TenantModel):
 
     def is_open(self, now) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+# The notification centre's tables (acorn/notifications/).
+from acorn.notifications.models import (  # noqa: E402,F401
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)

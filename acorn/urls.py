@@ -9,6 +9,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from acorn import apis, views
+from acorn.notifications import views as notification_views
 
 TENANT = "t/<slug:tenant_slug>/"
 # Redoc styles itself with styled-components, which inserts <style>
@@ -57,6 +58,13 @@ urlpatterns = [
     path(TENANT + "settings/audit/", views.AuditLogView.as_view(), name="audit_log"),
     path(TENANT + "settings/members/", views.MemberListView.as_view(), name="member_list"),
     path(TENANT + "settings/api-keys/", views.ApiKeyListView.as_view(), name="api_key_list"),
+    path(TENANT + "notifications/", notification_views.NotificationListView.as_view(),
+         name="notification_list"),
+    path(TENANT + "notifications/<int:notification_id>/acknowledge/",
+         notification_views.NotificationAcknowledgeView.as_view(), name="notification_ack"),
+    path(TENANT + "notifications/preferences/",
+         notification_views.NotificationPreferencesView.as_view(),
+         name="notification_preferences"),
 ]
 for app in DOMAIN_APPS:
     urlpatterns.append(path(TENANT, include(f"{app}.urls", namespace=app)))
