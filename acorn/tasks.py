@@ -34,3 +34,8 @@ def for_each_tenant(task_name: str, **kwargs):
 
     for tenant_id in Tenant.objects.filter(is_active=True).values_list("id", flat=True):
         app.send_task(task_name, kwargs={"tenant_id": tenant_id, **kwargs})
+
+
+# The notification centre's tasks (acorn/notifications/tasks.py), registered
+# with the kernel's, since Celery discovers ``<app>.tasks`` only.
+from acorn.notifications.tasks import notifications_digest_task  # noqa: E402,F401

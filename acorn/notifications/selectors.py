@@ -59,8 +59,12 @@ def notification_preferences_for_user(*, tenant, user) -> dict[str, dict]:
 
 def notifications_context(request):
     """Context processor: the open-alert count for the header's bell."""
+    from acorn.tenancy import tenant_scope
+
     membership = getattr(request, "membership", None)
     if membership is None:
         return {}
-    return {"notification_open_count": notification_open_count(
-        tenant=membership.tenant, user=request.user)}
+    # Error pages render after the view left the tenant's context.
+    with tenant_scope(membership.tenant):
+        return {"notification_open_count": notification_open_count(
+            tenant=membership.tenant, user=request.user)}

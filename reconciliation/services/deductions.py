@@ -393,3 +393,14 @@ def stuck_submissions_alert(*, tenant) -> int:
                         "status": submission.get_status_display()})
             raised += created
     return raised
+
+
+def deductions_sweep(*, tenant) -> dict[str, int]:
+    """The periodic pass: classify, recover, keep balances current, match
+    returns to their deductions, alert on stuck submissions."""
+    from reconciliation.services.returns import returns_match_pending
+
+    result = deductions_from_remittances(tenant=tenant)
+    result["returns_matched"] = returns_match_pending(tenant=tenant)
+    result["stuck_alerts"] = stuck_submissions_alert(tenant=tenant)
+    return result
