@@ -229,16 +229,21 @@ def return_credit_note(*, tenant, return_id: int, actor=None) -> ReturnEvent:
             raise ApplicationError(_("No such return."))
         if event.credit_note_id:
             return event
+        refusal = None
         try:
             with transaction.atomic():
                 credit_note = credit_note_for_return(tenant=tenant, event=event, actor=actor)
         except ApplicationError as exc:
+            refusal = exc
             event.credit_note_error = str(exc)[:300]
             event.save(update_fields=["credit_note_error", "updated_at"])
-            raise
-        event.credit_note = credit_note
-        event.credit_note_error = ""
-        event.save(update_fields=["credit_note", "credit_note_error", "updated_at"])
+        else:
+            event.credit_note = credit_note
+            event.credit_note_error = ""
+            event.save(update_fields=["credit_note", "credit_note_error", "updated_at"])
+    # Raised after the commit, so the refusal stays on the return.
+    if refusal is not None:
+        raise refusal
     return event
 
 
