@@ -193,7 +193,8 @@ def _original_invoice_line(*, tenant, purchase_order_number: str, asin: str):
     from invoicing.selectors import invoice_list_for_matching
 
     invoices = [inv for inv in invoice_list_for_matching(
-        tenant=tenant, purchase_order_numbers=[purchase_order_number]) if inv.kind == "invoice"]
+        tenant=tenant, purchase_order_numbers=[purchase_order_number])
+        if inv.kind == "invoice" and inv.purchase_order_number == purchase_order_number]
     if not invoices:
         return None
     line = (InvoiceLine.objects.filter(tenant=tenant, invoice_id__in=[i.id for i in invoices],
