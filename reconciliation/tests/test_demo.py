@@ -28,7 +28,7 @@ def test_without_invoices_the_seed_does_nothing(tenant_a):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_demo_remittance_from_the_demos_invoices(live, live_account, sandbox, fast_retries):
+def test_demo_remittance_from_the_demos_invoices(live, live_account, sandbox, fast_retries):  # noqa: F811
     from invoicing import demo as invoicing_demo
     from invoicing.tests.services.test_invoice_from_shipment import shipped
 

@@ -41,7 +41,7 @@ def _csv(rows) -> bytes:
     return (HEADER + "".join(",".join(row) + "\n" for row in rows)).encode()
 
 
-def test_short_receipt_to_recovered_shortage(live, live_account, sandbox, fast_retries):
+def test_short_receipt_to_recovered_shortage(live, live_account, sandbox, fast_retries):  # noqa: F811
     # Given a shipped, invoiced PO
     seller_setup(live)
     shipment, po, lines = shipped(live, live_account, sandbox, fast_retries)
