@@ -81,12 +81,15 @@ class EvidenceForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File (PDF, PNG, JPEG, TIFF; at most 10 MB)"))
 
 
-class DeductionDetailView(TenantViewMixin, View):
+class _DeductionMixin(TenantViewMixin):
     def _deduction(self, deduction_id):
         deduction = selectors.deduction_get(tenant=self.tenant, deduction_id=deduction_id)
         if deduction is None:
             raise Http404("No such deduction.")
         return deduction
+
+
+class DeductionDetailView(_DeductionMixin, View):
 
     def get(self, request, tenant_slug, deduction_id, status_form=None, evidence_form=None):
         deduction = self._deduction(deduction_id)
@@ -141,7 +144,9 @@ class EvidenceUploadView(DeductionDetailView):
                         deduction_id=deduction_id)
 
 
-class EvidenceDownloadView(DeductionDetailView):
+class EvidenceDownloadView(_DeductionMixin, View):
+    http_method_names = ["get", "head"]
+
     def get(self, request, tenant_slug, deduction_id, document_id):
         deduction = self._deduction(deduction_id)
         document = next((d for d in deduction.evidence.all() if d.pk == document_id), None)
@@ -151,7 +156,9 @@ class EvidenceDownloadView(DeductionDetailView):
                             filename=document.original_name, content_type=document.content_type)
 
 
-class EvidencePackZipView(DeductionDetailView):
+class EvidencePackZipView(_DeductionMixin, View):
+    http_method_names = ["get", "head"]
+
     def get(self, request, tenant_slug, deduction_id):
         deduction = self._deduction(deduction_id)
         pack = selectors.evidence_pack(tenant=self.tenant, deduction=deduction,
