@@ -12,6 +12,7 @@ from django.urls import NoReverseMatch, reverse
 
 from reconciliation.deduction_models import (
     OPEN_STATUSES,
+    ChargebackType,
     Deduction,
     DeductionEvent,
     DeductionRecovery,
@@ -60,6 +61,10 @@ def deduction_get(*, tenant, deduction_id: int) -> Deduction | None:
                          .select_related("remittance_line__payment").order_by("created_at", "id")),
                 Prefetch("returns", queryset=ReturnEvent.objects.order_by("id")),
             ).first())
+
+
+def chargeback_type_list(*, tenant) -> QuerySet[ChargebackType]:
+    return ChargebackType.objects.filter(tenant=tenant).order_by("code", "id")
 
 
 def dispute_settings_read(*, tenant) -> DisputeSettings:

@@ -179,16 +179,40 @@ class DisputeSettingsForm(forms.ModelForm):
                   "default_payment_days"]
 
 
+class ChargebackTypeForm(forms.Form):
+    code = forms.CharField(label=gettext_lazy("Code"), max_length=40)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    category = forms.CharField(label=gettext_lazy("Category"), max_length=60, required=False)
+    keywords = forms.CharField(
+        label=gettext_lazy("Keywords in remittance descriptions (comma-separated)"),
+        max_length=300, required=False)
+
+
 class DisputeSettingsView(TenantViewMixin, View):
     required_role = Role.ADMIN
     action_role = Role.ADMIN
 
-    def get(self, request, tenant_slug, form=None):
+    def get(self, request, tenant_slug, form=None, type_form=None):
         instance = selectors.dispute_settings_read(tenant=self.tenant)
-        return render(request, "reconciliation/dispute_settings.html",
-                      {"form": form or DisputeSettingsForm(instance=instance)})
+        return render(request, "reconciliation/dispute_settings.html", {
+            "form": form or DisputeSettingsForm(instance=instance),
+            "type_form": type_form or ChargebackTypeForm(),
+            "chargeback_types": selectors.chargeback_type_list(tenant=self.tenant),
+        })
 
     def post(self, request, tenant_slug):
+        if request.POST.get("chargeback_type") == "1":
+            type_form = ChargebackTypeForm(request.POST)
+            if type_form.is_valid():
+                try:
+                    deduction_services.chargeback_type_save(
+                        tenant=self.tenant, actor=request.user, **type_form.cleaned_data)
+                except ApplicationError as exc:
+                    type_form.add_error(None, str(exc))
+            if type_form.errors:
+                return self.get(request, tenant_slug, type_form=type_form)
+            messages.success(request, _("Chargeback type saved."))
+            return redirect("reconciliation:dispute_settings", tenant_slug=tenant_slug)
         form = DisputeSettingsForm(request.POST, instance=selectors.dispute_settings_read(
             tenant=self.tenant))
         if not form.is_valid():

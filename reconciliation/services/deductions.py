@@ -113,15 +113,18 @@ def chargeback_types_ensure(*, tenant) -> list[ChargebackType]:
 
 
 def chargeback_type_for(types: list[ChargebackType], text: str) -> ChargebackType | None:
+    """The type whose longest keyword appears in ``text`` (the most specific
+    wins, so an admin's "OVERWEIGHT CARTON" beats the default "OVERWEIGHT");
+    OTHER when none does."""
     text = text.upper()
-    fallback = None
-    for chargeback_type in types:
+    fallback, best, best_length = None, None, 0
+    for chargeback_type in sorted(types, key=lambda t: t.code):
         if chargeback_type.code == "OTHER":
             fallback = chargeback_type
-        words = [w.strip() for w in chargeback_type.keywords.split(",") if w.strip()]
-        if any(word in text for word in words):
-            return chargeback_type
-    return fallback
+        for word in (w.strip() for w in chargeback_type.keywords.split(",")):
+            if word and word in text and len(word) > best_length:
+                best, best_length = chargeback_type, len(word)
+    return best or fallback
 
 
 def dispute_window(*, settings_row: DisputeSettings, deduction_type: str, claim_date: dt.date,
@@ -404,3 +407,29 @@ def deductions_sweep(*, tenant) -> dict[str, int]:
     result["returns_matched"] = returns_match_pending(tenant=tenant)
     result["stuck_alerts"] = stuck_submissions_alert(tenant=tenant)
     return result
+
+
+@transaction.atomic
+def chargeback_type_save(*, tenant, code: str, name: str, category: str = "",
+                         keywords: str = "", actor=None) -> ChargebackType:
+    """Add a chargeback type, or rename / re-keyword one (by code)."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    from acorn.exceptions import ApplicationError
+
+    code = code.strip().upper()
+    if not code or not name.strip():
+        raise ApplicationError(_("A chargeback type needs a code and a name."))
+    chargeback_type, created = ChargebackType.objects.update_or_create(
+        tenant=tenant, code=code[:40],
+        defaults={"name": name.strip()[:120], "category": category.strip()[:60],
+                  "keywords": keywords.strip().upper()[:300]})
+    try:
+        chargeback_type.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError("; ".join(exc.messages)) from None
+    audit_record(actor=actor, action=AuditAction.CREATE if created else AuditAction.UPDATE,
+                 instance=chargeback_type, summary=f"Chargeback type {code}",
+                 after={"name": chargeback_type.name, "keywords": chargeback_type.keywords})
+    return chargeback_type

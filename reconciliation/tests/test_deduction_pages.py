@@ -148,3 +148,22 @@ def test_api_deductions_lists_undisputed_too(tenant_a, api_client_for):
     assert api.get(reverse("api:reconciliation:dispute_list")).json()["results"] == []
     with tenant_scope(tenant_a):
         assert Deduction.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_admin_adds_a_chargeback_type_that_classifies_lines(tenant_a, member_client):
+    from reconciliation.deduction_models import ChargebackType
+    from reconciliation.services.deductions import chargeback_type_for, chargeback_types_ensure
+
+    admin = member_client(tenant_a, "admin")
+    url = reverse("reconciliation:dispute_settings", kwargs={"tenant_slug": tenant_a.slug})
+    response = admin.post(url, {"chargeback_type": "1", "code": "overweight",
+                                "name": "Overweight carton", "keywords": "overweight carton"})
+    assert response.status_code == 302
+    assert "Overweight carton" in admin.get(url).content.decode()
+    with tenant_scope(tenant_a):
+        types = chargeback_types_ensure(tenant=tenant_a)
+        assert chargeback_type_for(types, "Overweight carton fee").code == "OVERWEIGHT"
+        assert chargeback_type_for(types, "overweight pallet").code == "PREP"
+        assert chargeback_type_for(types, "something new").code == "OTHER"
+        assert ChargebackType.objects.filter(code="OVERWEIGHT").count() == 1
