@@ -212,3 +212,30 @@ def return_list(*, tenant, filters: dict | None = None) -> QuerySet[ReturnEvent]
 
 
 
+
+
+def deduction_overview_cards(*, tenant, today=None) -> list[dict]:
+    """Home card: open deductions, and how many windows close within the
+    tenant's alert lead time. (reconciliation.selectors.overview_cards,
+    the ledger's, is the dotted name the home page reads; it extends its
+    cards with these.)"""
+    import datetime as dt
+
+    from django.db.models import Count, Min, Q
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    today = today or timezone.localdate()
+    lead = dispute_settings_read(tenant=tenant).alert_days_before
+    counts = Deduction.objects.filter(tenant=tenant, status__in=OPEN_STATUSES).aggregate(
+        total=Count("id"), closing=Count("id", filter=Q(
+            dispute_due_date__lte=today + dt.timedelta(days=lead))),
+        closest=Min("dispute_due_date"))
+    if not counts["total"]:
+        return []
+    return [{"label": _("Open deductions"), "value": counts["total"],
+             "hint": _("%(closing)s dispute windows close within %(days)s days") % {
+                 "closing": counts["closing"], "days": lead},
+             "url": reverse("reconciliation:dispute_queue", kwargs={"tenant_slug": tenant.slug}),
+             "tone": "warning" if counts["closing"] else "ok"}]

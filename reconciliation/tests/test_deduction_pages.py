@@ -167,3 +167,15 @@ def test_admin_adds_a_chargeback_type_that_classifies_lines(tenant_a, member_cli
         assert chargeback_type_for(types, "overweight pallet").code == "PREP"
         assert chargeback_type_for(types, "something new").code == "OTHER"
         assert ChargebackType.objects.filter(code="OVERWEIGHT").count() == 1
+
+
+@pytest.mark.django_db
+def test_overview_card_counts_windows_closing(tenant_a):
+    from reconciliation.deduction_selectors import deduction_overview_cards
+
+    deduction_make(tenant_a, reference="SOON", dispute_due_date=dt.date(2026, 1, 25))
+    deduction_make(tenant_a, reference="LATER", dispute_due_date=dt.date(2026, 3, 25))
+    with tenant_scope(tenant_a):
+        [card] = deduction_overview_cards(tenant=tenant_a, today=dt.date(2026, 1, 20))
+    assert card["value"] == 2 and card["tone"] == "warning"
+    assert card["hint"] == "1 dispute windows close within 7 days"
