@@ -95,6 +95,24 @@ class DisputeSettings(TenantModel):
         return f"dispute settings {self.tenant_id}"
 
 
+class MarketplaceLookback(TenantModel):
+    """A marketplace's own lookback (the sources conflict: 24 months, or 2
+    years in the US and 5 elsewhere; vendor-domain.md §2)."""
+
+    marketplace_id = models.CharField(max_length=20)
+    lookback_months = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["marketplace_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "marketplace_id"],
+                                    name="rec_marketplace_lookback_one"),
+        ]
+
+    def __str__(self):
+        return f"{self.marketplace_id}: {self.lookback_months}"
+
+
 class ChargebackType(TenantModel):
     """Chargeback kinds as data, not an enum (vendor-domain.md §4: 40+
     types in 7 categories, and Amazon adds more)."""

@@ -18,6 +18,7 @@ from reconciliation.deduction_models import (
     DeductionRecovery,
     DisputeSettings,
     EvidenceDocument,
+    MarketplaceLookback,
     ReturnEvent,
 )
 from reconciliation.models import LineKind, RemittanceLine
@@ -61,6 +62,10 @@ def deduction_get(*, tenant, deduction_id: int) -> Deduction | None:
                          .select_related("remittance_line__payment").order_by("created_at", "id")),
                 Prefetch("returns", queryset=ReturnEvent.objects.order_by("id")),
             ).first())
+
+
+def marketplace_lookback_list(*, tenant) -> QuerySet[MarketplaceLookback]:
+    return MarketplaceLookback.objects.filter(tenant=tenant).order_by("marketplace_id")
 
 
 def chargeback_type_list(*, tenant) -> QuerySet[ChargebackType]:

@@ -188,19 +188,40 @@ class ChargebackTypeForm(forms.Form):
         max_length=300, required=False)
 
 
+class MarketplaceLookbackForm(forms.Form):
+    marketplace_id = forms.CharField(label=gettext_lazy("Marketplace ID"), max_length=20)
+    lookback_months = forms.IntegerField(
+        label=gettext_lazy("Lookback (months; empty removes it)"), required=False,
+        min_value=1, max_value=120)
+
+
 class DisputeSettingsView(TenantViewMixin, View):
     required_role = Role.ADMIN
     action_role = Role.ADMIN
 
-    def get(self, request, tenant_slug, form=None, type_form=None):
+    def get(self, request, tenant_slug, form=None, type_form=None, lookback_form=None):
         instance = selectors.dispute_settings_read(tenant=self.tenant)
         return render(request, "reconciliation/dispute_settings.html", {
             "form": form or DisputeSettingsForm(instance=instance),
+            "lookback_form": lookback_form or MarketplaceLookbackForm(),
+            "lookbacks": selectors.marketplace_lookback_list(tenant=self.tenant),
             "type_form": type_form or ChargebackTypeForm(),
             "chargeback_types": selectors.chargeback_type_list(tenant=self.tenant),
         })
 
     def post(self, request, tenant_slug):
+        if request.POST.get("marketplace_lookback") == "1":
+            lookback_form = MarketplaceLookbackForm(request.POST)
+            if lookback_form.is_valid():
+                try:
+                    deduction_services.marketplace_lookback_set(
+                        tenant=self.tenant, actor=request.user, **lookback_form.cleaned_data)
+                except ApplicationError as exc:
+                    lookback_form.add_error(None, str(exc))
+            if lookback_form.errors:
+                return self.get(request, tenant_slug, lookback_form=lookback_form)
+            messages.success(request, _("Marketplace lookback saved."))
+            return redirect("reconciliation:dispute_settings", tenant_slug=tenant_slug)
         if request.POST.get("chargeback_type") == "1":
             type_form = ChargebackTypeForm(request.POST)
             if type_form.is_valid():

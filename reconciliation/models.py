@@ -265,6 +265,7 @@ from reconciliation.deduction_models import (  # noqa: E402,F401
     DisputeSettings,
     EvidenceDocument,
     EvidenceKind,
+    MarketplaceLookback,
     ReturnEvent,
     ReturnSource,
 )

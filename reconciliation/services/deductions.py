@@ -35,6 +35,7 @@ from reconciliation.deduction_models import (
     DeductionStatus,
     DeductionType,
     DisputeSettings,
+    MarketplaceLookback,
 )
 from reconciliation.models import LineKind, Match, MatchStatus, RemittanceLine
 
@@ -102,6 +103,35 @@ def dispute_settings_update(*, tenant, data: dict, actor) -> DisputeSettings:
     return settings_row
 
 
+def marketplace_lookbacks(*, tenant) -> dict[str, int]:
+    return dict(MarketplaceLookback.objects.filter(tenant=tenant)
+                .values_list("marketplace_id", "lookback_months"))
+
+
+@transaction.atomic
+def marketplace_lookback_set(*, tenant, marketplace_id: str, lookback_months: int | None,
+                             actor=None) -> None:
+    """Set a marketplace's lookback (months), or remove it (None)."""
+    from django.utils.translation import gettext as _
+
+    from acorn.exceptions import ApplicationError
+
+    marketplace_id = marketplace_id.strip().upper()
+    if not marketplace_id or len(marketplace_id) > 20:
+        raise ApplicationError(_("Enter a marketplace ID."))
+    if lookback_months is None:
+        MarketplaceLookback.objects.filter(tenant=tenant, marketplace_id=marketplace_id).delete()
+    else:
+        if not 1 <= int(lookback_months) <= 120:
+            raise ApplicationError(_("The lookback must be 1 to 120 months."))
+        MarketplaceLookback.objects.update_or_create(
+            tenant=tenant, marketplace_id=marketplace_id,
+            defaults={"lookback_months": int(lookback_months)})
+    audit_record(actor=actor, action=AuditAction.UPDATE, object_type="marketplace_lookback",
+                 object_id=marketplace_id, summary=f"Lookback {marketplace_id}",
+                 after={"lookback_months": lookback_months})
+
+
 def chargeback_types_ensure(*, tenant) -> list[ChargebackType]:
     existing = {t.code: t for t in ChargebackType.objects.filter(tenant=tenant)}
     for code, name, category, keywords in DEFAULT_CHARGEBACK_TYPES:
@@ -128,13 +158,15 @@ def chargeback_type_for(types: list[ChargebackType], text: str) -> ChargebackTyp
 
 
 def dispute_window(*, settings_row: DisputeSettings, deduction_type: str, claim_date: dt.date,
-                   invoice_due_date: dt.date | None) -> tuple[dt.date | None, dt.date, dt.date]:
+                   invoice_due_date: dt.date | None, lookback_months: int | None = None,
+                   ) -> tuple[dt.date | None, dt.date, dt.date]:
     """(opens on, due date, lookback until) for one deduction.
 
     Shortages count from the invoice due date (vendor-domain.md §2:
     "0-30 days after invoice due date"); every other type from its claim
     date. The due date never passes the lookback cut-off."""
-    lookback_until = months_add(claim_date, settings_row.lookback_months)
+    lookback_until = months_add(claim_date, lookback_months if lookback_months is not None
+                                else settings_row.lookback_months)
     if deduction_type == DeductionType.SHORTAGE and invoice_due_date is not None:
         opens = invoice_due_date + dt.timedelta(days=settings_row.shortage_wait_days)
         due = invoice_due_date + dt.timedelta(days=settings_row.shortage_window_days)
@@ -161,7 +193,7 @@ def _invoices_by_id(*, tenant, ids) -> dict[int, dict]:
         return {}
     rows = Invoice.objects.filter(tenant=tenant, pk__in=ids).values(
         "id", "number", "purchase_order_id", "purchase_order_number", "shipment_id",
-        "payment_due_date", "issue_date")
+        "payment_due_date", "issue_date", "marketplace_id")
     return {row["id"]: row for row in rows}
 
 
@@ -230,6 +262,7 @@ def deductions_from_remittances(*, tenant, payment_ids=None, today: dt.date | No
     if payment_ids is not None:
         lines = lines.filter(payment_id__in=list(payment_ids))
     lines = list(lines)
+    lookbacks = marketplace_lookbacks(tenant=tenant)
     live = dict(Match.objects.filter(tenant=tenant, line__in=lines).exclude(
         status=MatchStatus.REJECTED).values_list("line_id", "invoice_id"))
     by_number = _invoice_ids_by_number(
@@ -245,9 +278,10 @@ def deductions_from_remittances(*, tenant, payment_ids=None, today: dt.date | No
         invoice = invoices.get(invoice_of_line[line.pk])
         claim_date = line.payment.payment_date or line.invoice_date or today
         due_base = _invoice_due(invoice, settings_row)
+        marketplace = line.payment.marketplace_id or (invoice or {}).get("marketplace_id", "")
         opens, due, lookback = dispute_window(
             settings_row=settings_row, deduction_type=deduction_type, claim_date=claim_date,
-            invoice_due_date=due_base)
+            invoice_due_date=due_base, lookback_months=lookbacks.get(marketplace))
         deduction = Deduction(
             tenant=tenant, deduction_type=deduction_type, remittance_line=line,
             reference=line.invoice_number_raw[:120],
@@ -297,6 +331,7 @@ def deductions_from_balances(*, tenant, today: dt.date | None = None) -> dict[st
         tenant=tenant, remittance_line__isnull=True,
         deduction_type__in=[DeductionType.UNPAID_PAST_DUE, DeductionType.UNEXPLAINED])}
     invoices = _invoices_by_id(tenant=tenant, ids=[i.invoice_id for i in items])
+    lookbacks = marketplace_lookbacks(tenant=tenant)
     counts = {"balance_created": 0, "balance_updated": 0}
     for item in items:
         due = item.due_date or (item.issue_date + dt.timedelta(
@@ -331,7 +366,8 @@ def deductions_from_balances(*, tenant, today: dt.date | None = None) -> dict[st
         claim_date = today if wanted_type == DeductionType.UNEXPLAINED else due
         opens, dispute_due, lookback = dispute_window(
             settings_row=settings_row, deduction_type=wanted_type, claim_date=claim_date,
-            invoice_due_date=due)
+            invoice_due_date=due,
+            lookback_months=lookbacks.get(invoice.get("marketplace_id") or ""))
         deduction = Deduction.objects.create(
             tenant=tenant, deduction_type=wanted_type, reference=item.number,
             invoice_id=item.invoice_id, invoice_number=item.number,

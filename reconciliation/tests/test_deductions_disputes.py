@@ -180,3 +180,25 @@ def test_window_closing_alerts_once_per_deduction(tenant_a):
         shortage = Deduction.objects.get(deduction_type=DeductionType.SHORTAGE)
         assert alert.subject_id == str(shortage.pk)
         assert alert.url.endswith(f"/deductions/{shortage.pk}/")
+
+
+@pytest.mark.django_db
+def test_a_marketplace_lookback_caps_its_deductions(tenant_a, member_client):
+    from django.urls import reverse
+
+    from reconciliation.models import Payment
+
+    admin = member_client(tenant_a, "admin")
+    url = reverse("reconciliation:dispute_settings", kwargs={"tenant_slug": tenant_a.slug})
+    assert admin.post(url, {"marketplace_lookback": "1", "marketplace_id": "atvpdkikx0der",
+                            "lookback_months": "1"}).status_code == 302
+    _setup(tenant_a)
+    with tenant_scope(tenant_a):
+        Payment.objects.update(marketplace_id="ATVPDKIKX0DER")
+        deductions_from_remittances(tenant=tenant_a, today=TODAY)
+        chargeback = Deduction.objects.get(deduction_type=DeductionType.CHARGEBACK)
+        # claim 2026-01-15 + 1 month = 2026-02-15 > claim + 30 days: the window stays.
+        assert chargeback.lookback_until == dt.date(2026, 2, 15)
+        shortage = Deduction.objects.get(deduction_type=DeductionType.SHORTAGE)
+        assert shortage.dispute_due_date == dt.date(2026, 1, 27)
+    assert "ATVPDKIKX0DER" in admin.get(url).content.decode()
