@@ -92,7 +92,9 @@ def invoice_list_for_matching(
             condition |= Q(pk__in=ids)
         queryset = queryset.filter(condition)
     rows = queryset.order_by("id").values_list(*_MATCHING_FIELDS)
-    return [InvoiceForMatching(*row) for row in rows.iterator(chunk_size=5000)]
+    # No .iterator(): a server-side cursor opening a transaction would run
+    # before the tenant setting is made (RLS would show nothing).
+    return [InvoiceForMatching(*row) for row in rows]
 
 
 # --- Invoices and credit notes ----------------------------------------------

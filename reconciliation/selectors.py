@@ -28,7 +28,7 @@ ZERO = Decimal("0")
 # person confirmed; suggestions waiting for review do not, yet.
 SETTLING = (MatchStatus.AUTO, MatchStatus.CONFIRMED)
 LIVE = (MatchStatus.AUTO, MatchStatus.NEEDS_REVIEW, MatchStatus.CONFIRMED)
-AGEING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+AGEING_BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")
 
 
 def remittance_import_list(*, tenant) -> QuerySet[RemittanceImport]:
@@ -116,11 +116,11 @@ def _bucket(days_past_due: int) -> str:
     if days_past_due <= 0:
         return "current"
     if days_past_due <= 30:
-        return "1_30"
+        return "days_1_30"
     if days_past_due <= 60:
-        return "31_60"
+        return "days_31_60"
     if days_past_due <= 90:
-        return "61_90"
+        return "days_61_90"
     return "over_90"
 
 

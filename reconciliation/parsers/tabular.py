@@ -66,6 +66,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _ALIAS_INDEX = {alias: key for key, aliases in COLUMN_ALIASES.items() for alias in aliases}
 REQUIRED = ("invoice_number", "amount_paid")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
 def header_normalise(text: str) -> str:
@@ -189,9 +190,12 @@ def _cell(row: list[str], columns: dict[str, int], key: str) -> str:
 def _row_read(row, line_number, columns, day_first, payments, defaults, currency_default,
               result: ParseResult) -> None:
     errors: list[RowError] = []
+    width = len(row)
+    cells = {key: (row[index].strip() if isinstance(row[index], str) else cell_clean(row[index]))
+             for key, index in columns.items() if index < width}
 
     def text(key: str, limit: int = 120) -> str:
-        value = _cell(row, columns, key)
+        value = cells.get(key, "")
         if len(value) > limit:
             errors.append(RowError(line_number, key, "too_long",
                                    f"{key} is longer than {limit} characters."))
@@ -199,7 +203,7 @@ def _row_read(row, line_number, columns, day_first, payments, defaults, currency
         return value
 
     def money(key: str, required: bool = False) -> tuple[Decimal | None, str | None]:
-        value = _cell(row, columns, key)
+        value = cells.get(key, "")
         if not value:
             if required:
                 errors.append(RowError(line_number, key, "required", f"{key} is required."))
@@ -211,7 +215,7 @@ def _row_read(row, line_number, columns, day_first, payments, defaults, currency
             return None, None
 
     def date(key: str):
-        value = _cell(row, columns, key)
+        value = cells.get(key, "")
         if not value:
             return None
         try:
@@ -232,7 +236,7 @@ def _row_read(row, line_number, columns, day_first, payments, defaults, currency
     payment_amount, payment_amount_currency = money("payment_amount")
     currency = (text("payment_currency", 3).upper() or paid_currency or payment_amount_currency
                 or gross_currency or (defaults.currency if defaults else "") or currency_default)
-    if not re.fullmatch(r"[A-Z]{3}", currency or ""):
+    if not _CURRENCY_RE.match(currency or ""):
         errors.append(RowError(line_number, "payment_currency", "required",
                                "No currency for this line (column, symbol or account)."))
     invoice_date = date("invoice_date")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -26,10 +27,16 @@ class ValueError_(ValueError):
         self.code = code
 
 
+_PLAIN_AMOUNT_RE = re.compile(r"^-?\d{1,14}(?:\.\d{1,4})?$")
+
+
+@functools.lru_cache(maxsize=65536)
 def money_parse(text: str) -> tuple[Decimal, str | None]:
     """"$1,234.56" -> (1234.56, None); "1.234,56 €" -> (1234.56, "EUR");
     "(12.00)" and "12.00-" and "-12.00" -> -12.00; "EUR 5" -> (5, "EUR")."""
     raw = (text or "").strip()
+    if _PLAIN_AMOUNT_RE.match(raw):  # the common case, no symbols or groups
+        return Decimal(raw), None
     if not raw:
         raise ValueError_("required")
     if len(raw) > 40:
@@ -105,6 +112,7 @@ _NAMED_RE = re.compile(r"^(\d{1,2})[- .]([A-Za-z]{3})[A-Za-z]*\.?[- .,]*(\d{2}|\
 _NAMED_US_RE = re.compile(r"^([A-Za-z]{3})[A-Za-z]*\.? (\d{1,2}),? (\d{4})$")
 
 
+@functools.lru_cache(maxsize=16384)
 def date_parse(text: str, *, day_first: bool = False) -> dt.date:
     """Dates as Vendor Central, e-mails and EDI print them: 2026-01-05,
     20260105, 01/05/2026 (US, or day first for EU marketplaces), 05.01.2026,

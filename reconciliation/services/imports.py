@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 from django.core.files.base import ContentFile
@@ -41,9 +42,15 @@ from reconciliation.parsers import (
     source_detect,
 )
 from reconciliation.parsers.classify import line_classify
+from reconciliation.services.bulk import copy_insert
 from reconciliation.services.scope import in_tenant_scope
 
 BACKGROUND_BYTES = 512 * 1024
+LINE_COLUMNS = [
+    "tenant_id", "payment_id", "line_number", "invoice_number_raw", "base_invoice_number",
+    "kind", "description", "type_code", "invoice_date", "purchase_order_number", "currency",
+    "amount_paid", "discount_taken", "gross_amount", "extra", "created_at", "updated_at",
+]
 _BATCH = 5000
 
 
@@ -120,6 +127,11 @@ def remittance_import_run(*, tenant, import_id: int) -> RemittanceImport:
     except RemittanceParseError as exc:
         return _fail(tenant, remittance_import, [RowError(None, "file", exc.code, exc.message)])
     remittance_import.rows_total = result.rows
+    # Progress for the import page: the rows found are committed before the
+    # store starts (a background run works outside any request transaction).
+    with tenant_scope(tenant):
+        RemittanceImport.objects.filter(tenant=tenant, pk=remittance_import.pk).update(
+            rows_total=result.rows, updated_at=timezone.now())
     if result.errors:
         return _fail(tenant, remittance_import, result.errors)
     precision_errors = _precision_check(result)
@@ -213,20 +225,25 @@ def _payments_store(*, tenant, remittance_import, result: ParseResult):
             payee_name=record.payee_name, lines_total=lines_total, is_balanced=balanced,
         ))
     Payment.objects.bulk_create(payments, batch_size=_BATCH)
-    lines = []
-    for payment, record in zip(payments, fresh, strict=True):
-        for position, line in enumerate(record.lines, 1):
-            kind, base = line_classify(line.invoice_number, line.description, line.type_code)
-            lines.append(RemittanceLine(
-                tenant=tenant, payment=payment, line_number=position,
-                invoice_number_raw=line.invoice_number, base_invoice_number=base, kind=kind,
-                description=line.description, type_code=line.type_code,
-                invoice_date=line.invoice_date,
-                purchase_order_number=line.purchase_order_number, currency=payment.currency,
-                amount_paid=line.amount_paid, discount_taken=line.discount_taken,
-                gross_amount=line.gross_amount,
-                extra={**line.extra, "source_line": str(line.source_line)},
-            ))
-    RemittanceLine.objects.bulk_create(lines, batch_size=_BATCH)
+    now = timezone.now()
+    line_count = 0
+
+    def line_rows():
+        nonlocal line_count
+        for payment, record in zip(payments, fresh, strict=True):
+            for position, line in enumerate(record.lines, 1):
+                kind, base = line_classify(line.invoice_number, line.description,
+                                           line.type_code)
+                line_count += 1
+                yield (
+                    tenant.pk, payment.pk, position, line.invoice_number, base, kind,
+                    line.description, line.type_code, line.invoice_date,
+                    line.purchase_order_number, payment.currency, line.amount_paid,
+                    line.discount_taken, line.gross_amount,
+                    json.dumps({**line.extra, "source_line": str(line.source_line)}),
+                    now, now,
+                )
+
+    copy_insert(model=RemittanceLine, columns=LINE_COLUMNS, rows=line_rows())
     return {"payment_ids": [p.pk for p in payments], "skipped": skipped,
-            "lines": len(lines)}, warnings
+            "lines": line_count}, warnings

@@ -41,18 +41,23 @@ from reconciliation.models import (
     RemittanceLine,
 )
 from reconciliation.parsers.classify import INVOICE_LINKED
+from reconciliation.services.bulk import copy_insert
 from reconciliation.services.scope import in_tenant_scope
 
+MATCH_COLUMNS = [
+    "tenant_id", "line_id", "invoice_id", "amount", "currency", "method", "confidence",
+    "status", "reason", "created_at", "updated_at",
+]
 LIVE = (MatchStatus.AUTO, MatchStatus.NEEDS_REVIEW, MatchStatus.CONFIRMED)
 AUTO_THRESHOLD = Decimal("0.95")
-_NON_ALNUM = re.compile(r"[^0-9A-Z]")
+_TOKENS = re.compile(r"[A-Z]+|[0-9]+")
 
 
 def number_key(number: str) -> str:
     """Upper case, alphanumerics only, leading zeros dropped: "inv-0042" and
     "INV42" meet here (a heuristic, so only ever suggested)."""
-    compact = _NON_ALNUM.sub("", (number or "").upper())
-    return re.sub(r"(?<![0-9])0+(?=[0-9])", "", compact)
+    return "".join(token.lstrip("0") or "0" if token[0].isdigit() else token
+                   for token in _TOKENS.findall((number or "").upper()))
 
 
 def _line_candidates(line, invoices_by_number, invoices_by_key, invoices_by_po,
@@ -77,7 +82,7 @@ def _line_candidates(line, invoices_by_number, invoices_by_key, invoices_by_po,
             return target, MatchMethod.SUFFIX, Decimal("0.500"), "currency_differs"
     if kind not in INVOICE_LINKED and kind != LineKind.OTHER:
         return None
-    key_matches = [inv for inv in invoices_by_key.get(number_key(base or raw), ())
+    key_matches = [inv for inv in invoices_by_key().get(number_key(base or raw), ())
                    if inv.currency == currency and usable(inv)]
     if len(key_matches) == 1:
         return key_matches[0], MatchMethod.HEURISTIC, Decimal("0.850"), "number_similar"
@@ -109,7 +114,7 @@ def payments_match(*, tenant, payment_ids=None, actor=None) -> dict[str, int]:
         lines_qs = lines_qs.filter(payment_id__in=list(payment_ids))
     lines = list(lines_qs.values_list(
         "id", "kind", "invoice_number_raw", "base_invoice_number", "currency", "amount_paid",
-        "purchase_order_number").order_by("id").iterator(chunk_size=10000))
+        "purchase_order_number").order_by("id"))
     counts = {"lines": len(lines), "auto": 0, "needs_review": 0, "unmatched": 0}
     if not lines:
         return counts
@@ -127,15 +132,23 @@ def payments_match(*, tenant, payment_ids=None, actor=None) -> dict[str, int]:
         purchase_order_numbers=None if needs_all else wanted_pos,
     )
     invoices_by_number: dict[str, InvoiceForMatching] = {}
-    invoices_by_key: dict[str, list] = defaultdict(list)
     invoices_by_po: dict[str, list] = defaultdict(list)
     invoices_by_amount: dict[tuple, list] = defaultdict(list)
     for invoice in invoices:
         invoices_by_number[invoice.number.upper()] = invoice
-        invoices_by_key[number_key(invoice.number)].append(invoice)
         if invoice.purchase_order_number:
             invoices_by_po[invoice.purchase_order_number.upper()].append(invoice)
         invoices_by_amount[(invoice.currency, invoice.amount_due)].append(invoice)
+    key_index: dict[str, list] = {}
+
+    def invoices_by_key() -> dict[str, list]:
+        # Built the first time a line needs the heuristic, not before.
+        if not key_index:
+            for invoice in invoices:
+                key_index.setdefault(number_key(invoice.number), []).append(invoice)
+            key_index.setdefault("", [])
+        return key_index
+
     now = timezone.now()
     new_matches = []
     kinds_to_payment = []
@@ -153,14 +166,14 @@ def payments_match(*, tenant, payment_ids=None, actor=None) -> dict[str, int]:
         if method == MatchMethod.EXACT and line[1] != LineKind.INVOICE_PAYMENT \
                 and invoice.kind == "invoice":
             kinds_to_payment.append(line[0])
-        new_matches.append(Match(
-            tenant=tenant, line_id=line[0], invoice_id=invoice.id, amount=line[5],
-            currency=line[4], method=method, confidence=confidence, status=status,
-            reason=reason, created_at=now, updated_at=now,
+        new_matches.append((
+            tenant.pk, line[0], invoice.id, line[5], line[4], method, confidence, status,
+            reason, now, now,
         ))
-    # ignore_conflicts: a concurrent run that matched the same line first
-    # wins (one live match per line is a database constraint).
-    Match.objects.bulk_create(new_matches, batch_size=5000, ignore_conflicts=True)
+    # ON CONFLICT DO NOTHING: a concurrent run that matched the same line
+    # first wins (one live match per line is a database constraint).
+    copy_insert(model=Match, columns=MATCH_COLUMNS, rows=new_matches,
+                on_conflict_do_nothing=True)
     if kinds_to_payment:
         RemittanceLine.objects.filter(tenant=tenant, id__in=kinds_to_payment).update(
             kind=LineKind.INVOICE_PAYMENT, base_invoice_number=F("invoice_number_raw"))

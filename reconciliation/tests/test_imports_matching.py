@@ -12,11 +12,21 @@ from acorn.tenancy import tenant_scope
 from invoicing.models import DocumentKind
 from reconciliation import selectors
 from reconciliation.models import (
-    ImportStatus, LineKind, Match, MatchMethod, MatchStatus, Payment, RemittanceImport,
+    ImportStatus,
+    LineKind,
+    Match,
+    MatchMethod,
+    MatchStatus,
+    Payment,
+    RemittanceImport,
     RemittanceLine,
 )
 from reconciliation.services import (
-    match_confirm, match_reassign, match_reject, payments_match, remittance_import_create,
+    match_confirm,
+    match_reassign,
+    match_reject,
+    payments_match,
+    remittance_import_create,
 )
 from reconciliation.tests.factories import issued_document
 
@@ -222,3 +232,54 @@ def test_open_items_ageing_per_account_and_currency(tenant_a):
         ageing = selectors.open_items_ageing(items=items)
     assert [(row["currency"], row["over_90"], row["current"]) for row in ageing] == [
         ("EUR", Decimal("0"), Decimal("40.00")), ("USD", Decimal("100.00"), Decimal("0"))]
+
+
+@pytest.mark.django_db
+def test_mail_in_command_imports_an_eml_once(tenant_a, capsys):
+    from django.core.management import call_command
+
+    path = str(FIXTURES / "remittance_advice.eml")
+    call_command("remittance_mail_in", "--tenant", tenant_a.slug, path)
+    call_command("remittance_mail_in", "--tenant", tenant_a.slug, path)
+    out = capsys.readouterr().out
+    assert "1 payment(s), 2 line(s)" in out and "already imported" in out
+    assert counts(tenant_a)[1:3] == (1, 2)
+
+
+@pytest.mark.django_db
+def test_large_files_run_on_the_default_queue(tenant_a, django_capture_on_commit_callbacks,
+                                               monkeypatch):
+    from reconciliation import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.remittance_import_run_task, "delay",
+                        lambda **kwargs: sent.append(kwargs))
+    data = (FIXTURES / "vc_export_us.csv").read_bytes()
+    with django_capture_on_commit_callbacks(execute=True):
+        remittance_import, _ = remittance_import_create(
+            tenant=tenant_a, data=data, filename="big.csv", background=True)
+    assert remittance_import.status == ImportStatus.PENDING
+    assert sent == [{"tenant_id": tenant_a.pk, "import_id": remittance_import.pk}]
+    assert tasks.remittance_import_run_task.queue == "default"
+    # The worker's body: enter the tenant, run the import.
+    tasks.remittance_import_run_task.run(**sent[0])
+    with tenant_scope(tenant_a):
+        remittance_import.refresh_from_db()
+    assert remittance_import.status == ImportStatus.SUCCEEDED
+    assert remittance_import.rows_done == remittance_import.rows_total == 4
+
+
+@pytest.mark.django_db
+def test_split_payments_across_lines_and_payments_settle_one_invoice(tenant_a):
+    issued_document(tenant=tenant_a, number="SPLIT-1", amount="100.00")
+    first = (b"Payment Number,Invoice Number,Amount Paid,Currency\n"
+             b"PA,SPLIT-1,30.00,USD\nPA,SPLIT-1,30.00,USD\n")
+    second = b"Payment Number,Invoice Number,Amount Paid,Currency\nPB,SPLIT-1,40.00,USD\n"
+    remittance_import_create(tenant=tenant_a, data=first, filename="a.csv")
+    with tenant_scope(tenant_a):
+        [item] = selectors.open_items(tenant=tenant_a)
+    assert (item.paid, item.balance) == (Decimal("60.00"), Decimal("40.00"))
+    remittance_import_create(tenant=tenant_a, data=second, filename="b.csv")
+    with tenant_scope(tenant_a):
+        assert selectors.open_items(tenant=tenant_a) == []
+        assert Match.objects.filter(status=MatchStatus.AUTO).count() == 3

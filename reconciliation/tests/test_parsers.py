@@ -148,7 +148,8 @@ def test_remittance_advice_eml_html_tables():
 def test_remittance_advice_pasted_text_with_an_empty_column():
     result = parse("remittance_advice_pasted.txt")
     [payment] = result.payments
-    assert [(line.invoice_number, line.description, line.amount_paid) for line in payment.lines] == [
+    got = [(line.invoice_number, line.description, line.amount_paid) for line in payment.lines]
+    assert got == [
         ("INV-000701", "", Decimal("100.00")),
         ("INV-000701SC", "Shortage claim", Decimal("-5.00"))]
     assert payment.lines[0].invoice_date.isoformat() == "2026-08-01"
