@@ -310,3 +310,11 @@ class ImportJob(TenantModel):
     @property
     def is_done(self) -> bool:
         return self.status in (ImportJobStatus.SUCCEEDED, ImportJobStatus.FAILED)
+
+
+# The notification centre's tables (acorn/notifications/).
+from acorn.notifications.models import (  # noqa: E402,F401
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)

@@ -122,3 +122,26 @@ def periodic_tasks():
         "acorn.tasks.for_each_tenant",
         {"args": ("channels.stores_sync_dispatch",)},
     )
+    # Every 10 minutes: classify new remittance deductions, apply recoveries,
+    # match returns, alert on stuck submissions.
+    yield (
+        "reconciliation-deductions-classify",
+        crontab(minute="*/10"),
+        "acorn.tasks.for_each_tenant",
+        {"args": ("reconciliation.deductions_classify",)},
+    )
+    # Daily at 06:30 UTC: alert on dispute windows closing within each
+    # tenant's lead time (once per deduction).
+    yield (
+        "reconciliation-dispute-windows",
+        crontab(minute=30, hour=6),
+        "acorn.tasks.for_each_tenant",
+        {"args": ("reconciliation.dispute_windows_alert",)},
+    )
+    # Daily at 07:00 UTC: the notification digest e-mail (per preferences).
+    yield (
+        "acorn-notifications-digest",
+        crontab(minute=0, hour=7),
+        "acorn.tasks.for_each_tenant",
+        {"args": ("acorn.notifications_digest",)},
+    )

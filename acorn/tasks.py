@@ -65,3 +65,8 @@ def monitoring_heartbeat():
 @tenant_task
 def import_job_run_task(*, tenant_id: int, job_id: int) -> None:
     import_job_run(tenant=Tenant.objects.get(pk=tenant_id), job_id=job_id)
+
+
+# The notification centre's tasks (acorn/notifications/tasks.py), registered
+# with the kernel's, since Celery discovers ``<app>.tasks`` only.
+from acorn.notifications.tasks import notifications_digest_task  # noqa: E402,F401

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from acorn import apis, overview, views
 from acorn.monitoring import health, metrics
+from acorn.notifications import views as notification_views
 
 TENANT = "t/<slug:tenant_slug>/"
 # Redoc styles itself with styled-components, which inserts <style>
@@ -60,6 +61,13 @@ urlpatterns = [
     path(TENANT + "settings/api-keys/", views.ApiKeyListView.as_view(), name="api_key_list"),
     path(TENANT + "imports/<int:job_id>/", views.ImportJobDetailView.as_view(),
          name="import_job_detail"),
+    path(TENANT + "notifications/", notification_views.NotificationListView.as_view(),
+         name="notification_list"),
+    path(TENANT + "notifications/<int:notification_id>/acknowledge/",
+         notification_views.NotificationAcknowledgeView.as_view(), name="notification_ack"),
+    path(TENANT + "notifications/preferences/",
+         notification_views.NotificationPreferencesView.as_view(),
+         name="notification_preferences"),
 ]
 for app in DOMAIN_APPS:
     urlpatterns.append(path(TENANT, include(f"{app}.urls", namespace=app)))

@@ -252,3 +252,20 @@ class Match(TenantModel):
 
     def __str__(self):
         return f"{self.line_id} -> {self.invoice_id}"
+
+
+# Deductions, disputes, evidence and returns live in their own module.
+from reconciliation.deduction_models import (  # noqa: E402,F401
+    ChargebackType,
+    Deduction,
+    DeductionEvent,
+    DeductionRecovery,
+    DeductionStatus,
+    DeductionType,
+    DisputeSettings,
+    EvidenceDocument,
+    EvidenceKind,
+    MarketplaceLookback,
+    ReturnEvent,
+    ReturnSource,
+)

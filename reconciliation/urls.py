@@ -19,3 +19,9 @@ api_urlpatterns: list = [
     path("remittances/", apis.RemittanceListApi.as_view(), name="remittance_list"),
     path("open-items/", apis.OpenItemListApi.as_view(), name="open_item_list"),
 ]
+
+# Deductions, disputes, evidence, returns (reconciliation/deduction_urls.py).
+from reconciliation import deduction_urls  # noqa: E402
+
+urlpatterns += deduction_urls.urlpatterns
+api_urlpatterns += deduction_urls.api_urlpatterns

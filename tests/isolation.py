@@ -62,8 +62,24 @@ def _import_job_marker(tenant) -> ProbeTarget:
     return ProbeTarget(marker=marker, kwargs={"job_id": job.pk})
 
 
+def _notification_marker(tenant) -> ProbeTarget:
+    from acorn.notifications.services import notification_raise
+    from acorn.tenancy import tenant_scope
+
+    with tenant_scope(tenant):
+        notification, _ = notification_raise(
+            tenant=tenant, kind="unexplained", subject_type="probe", subject_id=tenant.slug,
+            params={"reference": f"notice-{tenant.slug}", "amount": "1", "currency": "USD"})
+    return notification
+
+
 PROBES: dict[str, Probe] = {
     "import_job_detail": _import_job_marker,
+    "notification_list": lambda tenant: ProbeTarget(
+        marker=_notification_marker(tenant).params["reference"]),
+    "notification_ack": lambda tenant: ProbeTarget(
+        marker="", kwargs={"notification_id": _notification_marker(tenant).pk}, method="post"),
+    "notification_preferences": lambda tenant: ProbeTarget(marker=tenant.name),
     "tenant_home": lambda tenant: ProbeTarget(marker=tenant.name),
     "audit_log": _audit_marker,
     "member_list": _member_marker,

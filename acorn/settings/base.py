@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "acorn.views.navigation_context",
+                "acorn.notifications.selectors.notifications_context",
             ],
         },
     },

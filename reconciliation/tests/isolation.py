@@ -79,3 +79,9 @@ PROBES = {
     "api:reconciliation:remittance_list": _api_remittances,
     "api:reconciliation:open_item_list": _api_open_items,
 }
+
+
+# Deductions, disputes, evidence, returns and settings (isolation_deductions.py).
+from reconciliation.tests.isolation_deductions import PROBES as DEDUCTION_PROBES  # noqa: E402
+
+PROBES.update(DEDUCTION_PROBES)
