@@ -276,8 +276,11 @@ from acorn.settings.email import *  # noqa: E402,F403
 
 # --- Sandboxes --------------------------------------------------------------
 # Callables that mount extra handlers (web-store sandboxes) on the sandbox
-# server of vendor_api; empty until those channels exist.
-ACORN_SANDBOX_MOUNTS: list[str] = []
+# server of vendor_api.
+ACORN_SANDBOX_MOUNTS: list[str] = [
+    # Shopify GraphQL Admin (2026-04) under /shopify/<shop>/, control API /_sandbox/shopify/.
+    "channels.stores.sandbox.shopify.register",
+]
 # Where the demo's local sandbox listens (Amazon SP-API + LWA).
 ACORN_SANDBOX_URL = env("ACORN_SANDBOX_URL", "http://127.0.0.1:8001")
 # Self-service sign-up of new companies (tenants). A private installation
