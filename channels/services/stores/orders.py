@@ -245,7 +245,9 @@ def store_orders_poll(*, tenant, connection_id: int) -> dict[str, int]:
 def store_orders_poll_due(*, tenant, now=None) -> list[int]:
     now = now or timezone.now()
     due = []
-    for connection in StoreConnection.objects.filter(tenant=tenant, status="active"):
+    for connection in StoreConnection.objects.filter(
+        tenant=tenant, status="active", last_connection_test_at__isnull=False
+    ):
         interval = timedelta(minutes=connection.order_poll_interval_minutes)
         if connection.last_order_poll_at is None or connection.last_order_poll_at + interval <= now:
             due.append(connection.pk)

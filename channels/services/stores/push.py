@@ -496,9 +496,9 @@ def store_reconcile_due(*, tenant, now=None) -> list[int]:
     """Connections whose reconciliation interval has passed."""
     now = now or timezone.now()
     due = []
-    for connection in StoreConnection.objects.filter(tenant=tenant).exclude(
-        status=StoreConnectionStatus.PAUSED
-    ).filter(Q(last_reconcile_at__isnull=True) | Q(last_reconcile_at__lt=now)):
+    for connection in StoreConnection.objects.filter(
+        tenant=tenant, last_connection_test_at__isnull=False
+    ).exclude(status=StoreConnectionStatus.PAUSED).filter(Q(last_reconcile_at__isnull=True) | Q(last_reconcile_at__lt=now)):
         interval = timezone.timedelta(minutes=connection.reconcile_interval_minutes)
         if connection.last_reconcile_at is None or connection.last_reconcile_at + interval <= now:
             due.append(connection.pk)
