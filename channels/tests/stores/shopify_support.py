@@ -1,0 +1,61 @@
+"""Shared helpers for the Shopify adapter tests and the bulk-push benchmark:
+a shop in the sandbox and an adapter bound to it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import requests
+
+from channels.stores.adapter import Platform, StoreEndpoint
+from channels.stores.shopify import CostGovernor, ShopifyAdapter
+
+SHOPIFY_MOUNT = "channels.stores.sandbox.shopify.register"
+
+
+def control(base_url: str, method: str, path: str, body=None, expect: int = 200):
+    response = requests.request(method, base_url + path, json=body, timeout=60)
+    assert response.status_code == expect, (response.status_code, response.text)
+    return response.json()
+
+
+def shop_create(base_url: str, **spec) -> dict:
+    spec.setdefault("name", "shop-" + uuid.uuid4().hex[:10])
+    spec.setdefault("access_token", "shpat_" + uuid.uuid4().hex)
+    view = control(base_url, "POST", "/_sandbox/shopify/shops", spec)
+    view["access_token"] = spec["access_token"]
+    view["client_secret"] = spec.get("client_secret") or f"secret-{spec['name']}"
+    view["base_url"] = f"{base_url}/shopify/{spec['name']}"
+    return view
+
+
+def adapter_for(shop: dict, cache, *, credentials: dict | None = None, redis_url: str = "",
+                **kwargs) -> ShopifyAdapter:
+    if credentials is None:
+        credentials = {"access_token": shop["access_token"],
+                       "webhook_secret": shop["client_secret"]}
+    governor = kwargs.pop("governor", None)
+    if governor is None and redis_url:
+        import redis
+
+        governor = CostGovernor(redis_client=redis.Redis.from_url(redis_url),
+                                key_prefix=f"test:shopify:cost:{uuid.uuid4().hex[:8]}:")
+    return ShopifyAdapter(endpoint=StoreEndpoint(platform=Platform.SHOPIFY,
+                                                 base_url=shop["base_url"]),
+                          credentials=credentials, cache=cache, governor=governor, **kwargs)
+
+
+def token_worker(*, base_url: str, shop_base_url: str, redis_url: str, key_prefix: str,
+                 client_id: str, client_secret: str, start_at: float, results) -> None:
+    """A separate process asking for the shop with the client-credentials grant."""
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = RedisCache(redis_url, {"KEY_PREFIX": key_prefix})
+    shop = {"base_url": shop_base_url}
+    adapter = adapter_for(shop, cache, credentials={"client_id": client_id,
+                                                    "client_secret": client_secret},
+                          governor=CostGovernor())
+    time.sleep(max(0.0, start_at - time.time()))
+    name = adapter.shop()["name"]
+    results.put({"name": name, "token_calls": adapter.tokens.token_calls})
