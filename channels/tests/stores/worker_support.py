@@ -54,13 +54,14 @@ def worker_and_beat(*, settings_module: str, extra_env: dict | None = None, conc
                      "-Q", "stores,default", "-n", f"{name}@%h", "--without-gossip",
                      "--without-mingle", "--without-heartbeat", "--loglevel=INFO"], env)
     beat = _start(["beat", f"--schedule={folder / 'schedule'}", "--loglevel=INFO"], env)
+    failed = True
     try:
         time.sleep(1.0)
         if worker.poll() is not None or beat.poll() is not None:
-            raise RuntimeError("worker or beat exited: "
-                               + _stop(worker)[-2000:] + _stop(beat)[-2000:])
+            raise RuntimeError("worker or beat exited")
         yield {"worker": worker, "beat": beat}
+        failed = False
     finally:
         output = _stop(beat) + _stop(worker)
-        if os.environ.get("ACORN_SHOW_WORKER_LOG"):
+        if failed:  # diagnostics for a failing test or benchmark
             sys.stderr.write(output[-6000:])
