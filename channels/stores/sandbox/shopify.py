@@ -700,8 +700,8 @@ def item_node(shop: Shop, item_id: int, ctx: Context | None = None) -> dict:
 
     return {"__typename": "InventoryItem", "_id": item_id, "id": gid("InventoryItem", item_id),
             "sku": sku, "tracked": item["tracked"], "updatedAt": iso(item["updated_at"]),
-            "duplicateSkuCount": sum(1 for v in shop.variants.values()
-                                     if sku and v["sku"] == sku) - 1 if sku else 0,
+            "duplicateSkuCount": lambda _a: (sum(1 for v in shop.variants.values()
+                                                 if v["sku"] == sku) - 1) if sku else 0,
             "variant": lambda _a: variant_node(shop, item["variant_id"], ctx),
             "inventoryLevels": levels, "inventoryLevel": single_level}
 

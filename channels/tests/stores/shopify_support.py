@@ -59,3 +59,37 @@ def token_worker(*, base_url: str, shop_base_url: str, redis_url: str, key_prefi
     time.sleep(max(0.0, start_at - time.time()))
     name = adapter.shop()["name"]
     results.put({"name": name, "token_calls": adapter.tokens.token_calls})
+
+
+def bulk_push(adapter: ShopifyAdapter, targets: dict, location_id: str, *, key_prefix: str,
+              batch: int = 250) -> dict:
+    """Push ``targets`` ({ItemRef: ats}) the way the sync engine does: read the
+    current levels (compare-and-set tokens), then write in batches of 250 with
+    ``changeFromQuantity``; stale rows are re-read and written once more."""
+    from channels.stores.adapter import LevelWrite, WriteOutcome
+
+    refs = list(targets)
+    outcomes = {"applied": 0, "stale": 0, "rejected": 0}
+    for start in range(0, len(refs), batch):
+        chunk = refs[start:start + batch]
+        tokens = {level.ref: level.cas_token
+                  for level in adapter.get_levels(chunk, [location_id])}
+        writes = [LevelWrite(ref=ref, location_id=location_id, target_ats=targets[ref],
+                             expected=tokens.get(ref)) for ref in chunk]
+        result = adapter.set_levels(writes, idempotency_key=f"{key_prefix}:{start}",
+                                    reason="correction", ref_uri=f"gid://acorn/Push/{start}")
+        retry = []
+        for write, row in zip(writes, result.rows, strict=True):
+            if row.outcome is WriteOutcome.APPLIED:
+                outcomes["applied"] += 1
+            elif row.outcome is WriteOutcome.STALE:
+                outcomes["stale"] += 1
+                retry.append(LevelWrite(ref=write.ref, location_id=location_id,
+                                        target_ats=write.target_ats, expected=row.current))
+            else:
+                outcomes["rejected"] += 1
+        if retry:
+            again = adapter.set_levels(retry, idempotency_key=f"{key_prefix}:{start}:retry",
+                                       reason="correction", ref_uri=f"gid://acorn/Push/{start}")
+            outcomes["applied"] += sum(r.outcome is WriteOutcome.APPLIED for r in again.rows)
+    return outcomes
