@@ -546,7 +546,8 @@ class ShopifyAdapter:
           productVariants(first: $first, after: $after, query: $query) {
             pageInfo { hasNextPage endCursor } nodes { <<fields>> } } }"""
         query = _gql(query, fields=self._VARIANT_FIELDS)
-        data = self._call(query, {"first": MAX_PAGE, "after": cursor, "query": search or None},
+        data = self._call(query, {"first": MAX_PAGE, "after": cursor or None,
+                                  "query": search or None},
                           estimate=2 + MAX_PAGE * 2)
         page = data["productVariants"]
         return Page(items=[self._sku(node) for node in page["nodes"]],
@@ -615,16 +616,20 @@ class ShopifyAdapter:
         by_item = {ref.item_id: ref for ref in refs}
         snapshots: list[LevelSnapshot] = []
         if locations and len(locations) <= 5:
+            # One aliased inventoryLevel(locationId:) per location: 2 points an item
+            # each, against 2 + 3 x first for the inventoryLevels connection.
             aliases = {f"l{i}": location for i, location in enumerate(locations)}
             per_item = 1 + 2 * len(aliases)
+            definitions = "".join(f", ${alias}: ID!" for alias in aliases)
             fields = " ".join(
-                f'{alias}: inventoryLevel(locationId: "{location}") {{ {_LEVEL_FIELDS} }}'
-                for alias, location in aliases.items())
-            query = "query Levels($ids: [ID!]!) { nodes(ids: $ids) { ... on InventoryItem { " \
-                    f"id {fields} }} }} }}"
+                f"{alias}: inventoryLevel(locationId: ${alias}) {{ {_LEVEL_FIELDS} }}"
+                for alias in aliases)
+            query = f"query Levels($ids: [ID!]!{definitions}) {{ nodes(ids: $ids) {{ " \
+                    f"... on InventoryItem {{ id {fields} }} }} }}"
             batch = max(1, min(MAX_PAGE, MAX_QUERY_COST // per_item))
             for _start, chunk in _chunks(unique, batch):
-                data = self._call(query, {"ids": chunk}, estimate=len(chunk) * per_item)
+                data = self._call(query, {"ids": chunk, **aliases},
+                                  estimate=len(chunk) * per_item)
                 observed = datetime.datetime.now(tz=datetime.UTC)
                 for node in data["nodes"]:
                     if not node:
