@@ -865,6 +865,34 @@ class ShopifyAdapter:
 
     # --- Webhooks ------------------------------------------------------------------
 
+    def webhooks_subscribe(self, uri: str, topics: Sequence[str] = WEBHOOK_TOPICS) -> list[str]:
+        """Subscribe ``uri`` to ``topics`` (REST names, e.g. ``orders/create``),
+        skipping those already there; returns the topics now subscribed."""
+        query = """query Hooks($after: String) { webhookSubscriptions(first: 100, after: $after)
+          { pageInfo { hasNextPage endCursor } nodes { id topic uri } } }"""
+        existing, after = set(), None
+        while True:
+            data = self._call(query, {"after": after}, estimate=2 + 100)
+            page = data["webhookSubscriptions"]
+            existing |= {(n["topic"], n["uri"]) for n in page["nodes"]}
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        mutation = """mutation Hook($topic: WebhookSubscriptionTopic!, $uri: URL!) {
+          webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri,
+            format: JSON}) { webhookSubscription { id } userErrors { field message } } }"""
+        for topic in topics:
+            enum_value = topic.replace("/", "_").upper()
+            if (enum_value, uri) in existing:
+                continue
+            data = self._call(mutation, {"topic": enum_value, "uri": uri},
+                              estimate=MUTATION_COST, write=True)
+            errors = data["webhookSubscriptionCreate"]["userErrors"]
+            if errors and "already been taken" not in errors[0]["message"]:
+                raise Validation(errors[0]["message"], code="WEBHOOK_SUBSCRIPTION",
+                                 field=".".join(errors[0].get("field") or []))
+        return list(topics)
+
     def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> WebhookEnvelope:
         lower = {str(k).lower(): v for k, v in headers.items()}
         secret = self.credentials.signing_secret

@@ -1099,7 +1099,51 @@ def m_adjust_quantities(args, ctx, node):
     return _inventory_write(args, ctx, node, adjust=True)
 
 
+def _topic_name(enum_value: str) -> str | None:
+    """ORDERS_CREATE -> orders/create (the REST topic the headers carry)."""
+    for topic in WEBHOOK_TOPICS:
+        if topic.replace("/", "_").upper() == str(enum_value):
+            return topic
+    return None
+
+
+def _subscription_node(subscription_id: int, topic: str, url: str) -> dict:
+    return {"__typename": "WebhookSubscription", "_id": subscription_id,
+            "id": gid("WebhookSubscription", subscription_id),
+            "topic": topic.replace("/", "_").upper(), "uri": url, "format": "JSON"}
+
+
+def m_webhook_create(args, ctx: Context, node: FieldNode):
+    shop = ctx.shop
+    topic = _topic_name(args.get("topic"))
+    spec = args.get("webhookSubscription") or {}
+    url = spec.get("uri") or spec.get("callbackUrl")
+    errors = []
+    if topic is None:
+        errors.append({"field": ["topic"], "message": "Topic is not supported."})
+    elif not url or not re.fullmatch(r"https?://\S+", url):
+        errors.append({"field": ["webhookSubscription", "uri"], "message": "Address is invalid"})
+    elif any(t == topic and u == url for t, u in shop.subscriptions):
+        errors.append({"field": ["webhookSubscription", "uri"],
+                       "message": "Address for this topic has already been taken"})
+    if errors:
+        return _payload(node, ctx, {"webhookSubscription": None, "userErrors": [
+            {"__typename": "UserError", **e} for e in errors]})
+    shop.subscriptions.append((topic, url))
+    return _payload(node, ctx, {"webhookSubscription": _subscription_node(
+        len(shop.subscriptions), topic, url), "userErrors": []})
+
+
+def q_webhook_subscriptions(args, ctx: Context):
+    rows = [(index, _subscription_node(index, topic, url))
+            for index, (topic, url) in enumerate(ctx.shop.subscriptions, start=1)]
+    return paginate(rows, args, ctx)
+
+
+QUERY_ROOTS["webhookSubscriptions"] = q_webhook_subscriptions
+
 MUTATION_ROOTS = {
+    "webhookSubscriptionCreate": m_webhook_create,
     "inventorySetQuantities": m_set_quantities,
     "inventoryAdjustQuantities": m_adjust_quantities,
     "bulkOperationRunQuery": m_bulk_run_query,

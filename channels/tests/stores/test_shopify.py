@@ -39,7 +39,7 @@ from channels.stores.adapter import (
     WriteOutcome,
 )
 from channels.stores.registry import adapter_build
-from channels.stores.shopify import CostGovernor, ShopifyAdapter
+from channels.stores.shopify import WEBHOOK_TOPICS, CostGovernor, ShopifyAdapter
 from channels.tests.stores.shopify_support import (
     SHOPIFY_MOUNT,
     adapter_for,
@@ -489,6 +489,17 @@ def test_webhooks_verify_hmac_and_dedupe_on_event_id(sandbox, shop):
     no_event = {k: v for k, v in headers.items() if k.lower() != "x-shopify-event-id"}
     assert adapter.verify_webhook(no_event, body).dedupe_key == \
         "shopify:" + headers["X-Shopify-Webhook-Id"]
+
+
+def test_webhook_subscriptions_are_created_once(sandbox, shop):
+    adapter = _adapter(shop)
+    uri = "https://erp.example.com/hooks/shopify/1"
+    assert adapter.webhooks_subscribe(uri) == list(WEBHOOK_TOPICS)
+    adapter.webhooks_subscribe(uri)  # again: nothing duplicated
+    state = sandbox.server.router.context["shopify"].shop(shop["name"])
+    assert sorted(state.subscriptions) == sorted((topic, uri) for topic in WEBHOOK_TOPICS)
+    with pytest.raises(Validation):
+        adapter.webhooks_subscribe("not a url", ["orders/create"])
 
 
 def test_failed_webhook_deliveries_are_retried_with_the_original_payload(sandbox, shop):
