@@ -64,6 +64,11 @@ from graphql.utilities import value_from_ast_untyped
 from vendor_api.sandbox.server import Router, SandboxRequest, SandboxResponse
 
 API_VERSION = "2026-04"
+# The last version before compare-and-set became mandatory: rows carry
+# ``compareQuantity`` (skipped with ``ignoreCompareQuantity``), a mismatch is
+# COMPARE_QUANTITY_STALE and @idempotent is optional (§0, §1.2).
+LEGACY_VERSION = "2025-10"
+VERSIONS = {API_VERSION, LEGACY_VERSION}
 MAX_QUERY_COST = 1000
 MAX_PAGE = 250
 MAX_INPUT = 250
@@ -436,6 +441,7 @@ class Context:
     fragments: dict[str, FragmentDefinitionNode]
     base_url: str
     bulk: bool = False
+    version: str = API_VERSION
     # Bulk mode: connections met inside a node are deferred to their own
     # JSONL lines (with ``__parentId``) instead of nesting.
     bulk_parent: str | None = None
@@ -989,8 +995,9 @@ def _inventory_write(args, ctx: Context, node: FieldNode, *, adjust: bool) -> di
         raise GraphQLFailure(
             f"The input array size of {len(rows)} is greater than the maximum allowed of "
             f"{MAX_INPUT}.", "MAX_INPUT_SIZE_EXCEEDED", path=[node.name.value, rows_key])
+    legacy = ctx.version < API_VERSION
     for index, row in enumerate(rows):
-        if "changeFromQuantity" not in row:
+        if not legacy and "changeFromQuantity" not in row:
             kind = "InventoryChangeInput" if adjust else "InventoryQuantityInput"
             raise GraphQLFailure(
                 f"Variable $input of type {'InventoryAdjustQuantitiesInput' if adjust else 'InventorySetQuantitiesInput'}! "  # noqa: E501
@@ -1056,16 +1063,22 @@ def _inventory_write(args, ctx: Context, node: FieldNode, *, adjust: bool) -> di
             error("INVALID_QUANTITY_TOO_HIGH", path + ["quantity"],
                   "The quantity can't be higher than 1,000,000,000.")
             continue
-        expected = row.get("changeFromQuantity")
+        if legacy:
+            expected = None if payload.get("ignoreCompareQuantity") else \
+                row.get("compareQuantity")
+            stale_code, stale_field = "COMPARE_QUANTITY_STALE", "compareQuantity"
+        else:
+            expected = row.get("changeFromQuantity")
+            stale_code, stale_field = "CHANGE_FROM_QUANTITY_STALE", "changeFromQuantity"
         if expected is not None and int(expected) != current:
-            error("CHANGE_FROM_QUANTITY_STALE", path + ["changeFromQuantity"],
+            error(stale_code, path + [stale_field],
                   "The specified compare quantity does not match the current quantity.")
             continue
         resolved.append((item_id, location_id, level, current, target, row))
     if errors:
         # All or nothing: one bad row and nothing is applied.
         shop.stats["user_errors"] += 1
-        if any(e["code"] == "CHANGE_FROM_QUANTITY_STALE" for e in errors):
+        if any(e["code"].endswith("QUANTITY_STALE") for e in errors):
             shop.stats["stale"] += 1
         return _payload(node, ctx, {"inventoryAdjustmentGroup": None, "userErrors": errors})
     changes = []
@@ -1168,6 +1181,9 @@ def _execute_mutation(node: FieldNode, ctx: Context) -> tuple[dict, bool]:
         with shop.lock:
             return MUTATION_ROOTS[root](args, ctx, node), False
     key = _idempotency_key(node, ctx.variables)
+    if not key and ctx.version < API_VERSION:
+        with shop.lock:
+            return MUTATION_ROOTS[root](args, ctx, node), False
     if not key:
         raise GraphQLFailure(
             "The @idempotent directive is required for this mutation but was not provided.",
@@ -1209,11 +1225,13 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
     if shop is None:
         return _json(404, {"errors": "Not Found"})
     headers = {"X-Shopify-API-Version": API_VERSION, "X-Request-Id": str(uuid.uuid4())}
-    if request.path_params["version"] != API_VERSION:
-        # Real Shopify serves the oldest supported version instead; the
-        # simulator models 2026-04 only and says so.
-        return _json(404, {"errors": f"API version {request.path_params['version']} is not "
-                           f"served by the sandbox (only {API_VERSION})."}, headers)
+    version = request.path_params["version"]
+    if version not in VERSIONS:
+        # Real Shopify falls back to the oldest supported version; the
+        # simulator models two versions and says so.
+        return _json(404, {"errors": f"API version {version} is not served by the sandbox "
+                           f"({', '.join(sorted(VERSIONS))})."}, headers)
+    headers["X-Shopify-API-Version"] = version
     try:
         body = request.json() or {}
     except ValueError:
@@ -1238,7 +1256,8 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
     operation = operations[0]
     ctx = Context(shop, dict(body.get("variables") or {}),
                   {d.name.value: d for d in document.definitions
-                   if isinstance(d, FragmentDefinitionNode)}, request.base_url)
+                   if isinstance(d, FragmentDefinitionNode)}, request.base_url,
+                  version=version)
     roots = list(_fields(operation.selection_set, ctx))
     root_names = [r.name.value for r in roots]
     first_root = root_names[0] if root_names else ""
@@ -1675,8 +1694,22 @@ def c_stats(request, sandbox, shop, body):
             "idempotency_keys": len(shop.idempotency)}
 
 
+# The shop every sandbox starts with (the demo's store connection points at
+# it: ``{sandbox}/shopify/acorn-demo``); the demo adds its variants through
+# ``POST /_sandbox/shopify/acorn-demo/variants``. Sandbox-only credentials.
+DEMO_SHOP = {
+    "name": "acorn-demo",
+    "access_token": "shpat_acorn_demo_sandbox_token",  # noqa: S105 (sandbox only)
+    "client_id": "acorn-demo-client",
+    "client_secret": "acorn-demo-sandbox-secret",  # noqa: S105 (sandbox only)
+    "locations": ["Main warehouse", "Retail store"],
+}
+
+
 def register(router: Router) -> None:
-    router.context.setdefault("shopify", ShopifySandbox())
+    sandbox = router.context.setdefault("shopify", ShopifySandbox())
+    if DEMO_SHOP["name"] not in sandbox.shops:
+        sandbox.create_shop(dict(DEMO_SHOP))
     prefix = "/shopify/{shop}"
     router.add("POST", prefix + "/admin/api/{version}/graphql.json", graphql)
     router.add("POST", prefix + "/admin/oauth/access_token", access_token)

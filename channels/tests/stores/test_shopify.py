@@ -615,3 +615,26 @@ def test_slow_answers_become_transient_on_reads(sandbox, shop):
     with pytest.raises(Transient):
         adapter.list_locations()
     assert len(adapter.list_locations()) == 2
+
+
+def test_the_2025_10_version_compares_with_compare_quantity(sandbox, shop):
+    import requests
+
+    url = shop["base_url"] + "/admin/api/2025-10/graphql.json"
+    mutation = """mutation S($input: InventorySetQuantitiesInput!) {
+      inventorySetQuantities(input: $input) { inventoryAdjustmentGroup { id }
+      userErrors { code field } } }"""
+    row = {"inventoryItemId": _ref(shop, 0).item_id, "locationId": _location(shop, 0),
+           "quantity": 4, "compareQuantity": 6}
+
+    def send(**extra):
+        response = requests.post(url, json={"query": mutation, "variables": {"input": {
+            "name": "available", "reason": "correction", "quantities": [row], **extra}}},
+            headers={"X-Shopify-Access-Token": shop["access_token"]}, timeout=10)
+        assert response.headers["X-Shopify-API-Version"] == "2025-10"
+        return response.json()["data"]["inventorySetQuantities"]
+
+    assert send()["userErrors"] == [{"code": "COMPARE_QUANTITY_STALE", "field": [
+        "input", "quantities", "0", "compareQuantity"]}]
+    assert send(ignoreCompareQuantity=True)["inventoryAdjustmentGroup"] is not None
+    assert _level(sandbox, shop, 0, 0)["available"] == 4
