@@ -92,6 +92,18 @@ REASONS = {"correction", "cycle_count_available", "received", "restock", "damage
 WEBHOOK_TOPICS = {"orders/create", "orders/updated", "orders/cancelled",
                   "inventory_levels/update", "bulk_operations/finish"}
 WEBHOOK_MAX_ATTEMPTS = 8
+# Pagination stops here; past it only a bulk operation reads a connection.
+PAGINATION_LIMIT = 25_000
+ALL_SCOPES = frozenset({"read_products", "read_inventory", "write_inventory", "read_locations",
+                        "read_orders"})
+# The access scope each root field needs (ACCESS_DENIED without it).
+ROOT_SCOPES = {
+    "productVariants": "read_products", "productVariantsCount": "read_products",
+    "nodes": "read_inventory", "node": "read_inventory", "locations": "read_locations",
+    "orders": "read_orders", "order": "read_orders",
+    "inventorySetQuantities": "write_inventory", "inventoryAdjustQuantities": "write_inventory",
+    "bulkOperationRunQuery": "read_products",
+}
 IDEMPOTENT_ROOTS = {"inventorySetQuantities", "inventoryAdjustQuantities"}
 # Shopify's error text, not a secret.
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"  # noqa: S105, E501
@@ -174,6 +186,7 @@ class Shop:
     access_tokens: set[str] = field(default_factory=set)  # non-expiring (legacy custom app)
     issued_tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry
     token_lifetime: int = 86399
+    scopes: frozenset = ALL_SCOPES
     maximum_available: float = 2000.0
     restore_rate: float = 100.0
     bucket: float = 2000.0
@@ -405,8 +418,7 @@ def access_token(request: SandboxRequest) -> SandboxResponse:
                                "error_description": "Client authentication failed."})
         token = "shpat_" + secrets.token_hex(16)
         shop.issued_tokens[token] = shop.clock.time() + shop.token_lifetime
-    return _json(200, {"access_token": token, "scope": "read_products,read_inventory,"
-                       "write_inventory,read_locations,read_orders",
+    return _json(200, {"access_token": token, "scope": ",".join(sorted(shop.scopes)),
                        "expires_in": shop.token_lifetime})
 
 
@@ -604,6 +616,8 @@ def paginate(rows: list[tuple[Any, dict]], args: dict, ctx: Context, sort_key: s
                                  "BAD_REQUEST")
     else:
         count = len(rows)
+    if not ctx.bulk:
+        rows = rows[:PAGINATION_LIMIT]
     if args.get("reverse"):
         rows = list(reversed(rows))
     after = decode_cursor(args.get("after"))
@@ -1294,6 +1308,17 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
                 "extensions": {"code": "undefinedField", "typeName":
                                "Mutation" if is_mutation else "QueryRoot",
                                "fieldName": root.name.value}}]}, headers)
+    for root in roots:
+        scope = ROOT_SCOPES.get(root.name.value)
+        if scope and scope not in shop.scopes:
+            return _json(200, {"errors": [{
+                "message": f"Access denied for {root.name.value} field. Required access: "
+                           f"`{scope}` access scope.",
+                "path": [root.name.value],
+                "extensions": {"code": "ACCESS_DENIED", "requiredAccess":
+                               f"`{scope}` access scope.",
+                               "documentation": "https://shopify.dev/api/usage/access-scopes"}}]},
+                headers)
     try:
         requested = (MUTATION_COST * len(roots) if is_mutation
                      else requested_cost(operation.selection_set, ctx))
@@ -1551,7 +1576,7 @@ def c_shop(request, sandbox, shop, body):
 @_control
 def c_settings(request, sandbox, shop, body):
     """{maximum_available, restore_rate, token_lifetime, idempotency_retention, bulk_seconds,
-    bucket}: change a shop's plan or limits."""
+    bucket, scopes, access_token}: change a shop's plan, limits or app."""
     with shop.lock:
         for key in ("maximum_available", "restore_rate", "idempotency_retention",
                     "bulk_seconds", "bucket"):
@@ -1559,6 +1584,11 @@ def c_settings(request, sandbox, shop, body):
                 setattr(shop, key, float(body[key]))
         if "token_lifetime" in body:
             shop.token_lifetime = int(body["token_lifetime"])
+        if "scopes" in body:
+            unknown = set(body["scopes"]) - ALL_SCOPES
+            if unknown:
+                raise ValueError(f"Unknown scopes {sorted(unknown)}.")
+            shop.scopes = frozenset(body["scopes"])
         if "access_token" in body:
             shop.access_tokens = {body["access_token"]} if body["access_token"] else set()
     return {"ok": True}

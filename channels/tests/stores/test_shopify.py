@@ -346,6 +346,11 @@ def test_errors_are_normalised(sandbox, shop):
         bad_token.list_locations()
     with pytest.raises(NotFound):
         adapter.get_order("gid://shopify/Order/999999")
+    control(sandbox.base_url, "POST", f"/_sandbox/shopify/{shop['name']}/settings",
+            {"scopes": ["read_products", "read_inventory", "read_locations"]})
+    with pytest.raises(AuthError) as error:  # the app lacks read_orders
+        adapter.list_orders_since(Watermark())
+    assert error.value.code == "ACCESS_DENIED" and "read_orders" in error.value.message
 
 
 def test_throttled_at_http_200_waits_the_documented_time_or_raises_rate_limited(sandbox):
