@@ -183,14 +183,22 @@ class CostGovernor:
 
     @classmethod
     def default(cls) -> CostGovernor:
+        """One governor per process and Redis URL: adapters are built per task,
+        the connection pool and the local fallback bucket are not."""
         from django.conf import settings
 
         url = getattr(settings, "REDIS_URL", "")
-        if url:
-            import redis
+        with _DEFAULT_GOVERNORS_LOCK:
+            governor = _DEFAULT_GOVERNORS.get(url)
+            if governor is None:
+                if url:
+                    import redis
 
-            return cls(redis_client=redis.Redis.from_url(url))
-        return cls()
+                    governor = cls(redis_client=redis.Redis.from_url(url))
+                else:
+                    governor = cls()
+                _DEFAULT_GOVERNORS[url] = governor
+            return governor
 
     def _run(self, key: str, *args) -> float:
         if self._script is not None:
@@ -231,6 +239,10 @@ class CostGovernor:
         if self.redis is not None:
             self.redis.delete(self.key_prefix + key)
         self._local.pop(key, None)
+
+
+_DEFAULT_GOVERNORS: dict[str, CostGovernor] = {}
+_DEFAULT_GOVERNORS_LOCK = threading.Lock()
 
 
 # --- Tokens --------------------------------------------------------------------
