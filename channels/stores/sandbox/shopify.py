@@ -400,6 +400,8 @@ def access_token(request: SandboxRequest) -> SandboxResponse:
     fault = _take_fault(shop, "oauth")
     if fault is not None and fault["kind"] == "status":
         return _json(int(fault.get("status", 503)), {"errors": "Service unavailable"})
+    if fault is not None and fault["kind"] == "slow":
+        time.sleep(float(fault.get("seconds", 1)))
     content_type = request.headers.get("Content-Type", "")
     if "json" in content_type:
         form = request.json() or {}

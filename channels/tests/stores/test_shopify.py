@@ -563,6 +563,8 @@ def test_client_credentials_token_is_cached_refreshed_early_and_replaced_after_4
 
 def test_two_processes_obtain_one_client_credentials_token(sandbox):
     shop = shop_create(sandbox.base_url, client_id="app-2", client_secret="s3cret-2")
+    # A slow token endpoint: both processes are surely asking at the same time.
+    _faults(sandbox, shop, {"kind": "slow", "seconds": 1.5, "root_field": "oauth", "count": 2})
     key_prefix = f"test-shopify-token-{uuid.uuid4().hex[:8]}"
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
