@@ -93,3 +93,22 @@ def bulk_push(adapter: ShopifyAdapter, targets: dict, location_id: str, *, key_p
                                        reason="correction", ref_uri=f"gid://acorn/Push/{start}")
             outcomes["applied"] += sum(r.outcome is WriteOutcome.APPLIED for r in again.rows)
     return outcomes
+
+
+def push_worker(*, shop_base_url: str, access_token: str, redis_url: str, governor_prefix: str,
+                refs: list, location_id: str, start_at: float, results) -> None:
+    """A separate process pushing its share of SKUs through the shared governor."""
+    import redis
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from channels.stores.adapter import ItemRef
+
+    governor = CostGovernor(redis_client=redis.Redis.from_url(redis_url),
+                            key_prefix=governor_prefix)
+    adapter = adapter_for({"base_url": shop_base_url, "access_token": access_token,
+                           "client_secret": ""}, LocMemCache("push", {}), governor=governor)
+    targets = {ItemRef(item_id=item, variant_id=variant): 7 for item, variant in refs}
+    time.sleep(max(0.0, start_at - time.time()))
+    outcomes = bulk_push(adapter, targets, location_id, key_prefix=uuid.uuid4().hex)
+    results.put({"outcomes": outcomes, "throttled": adapter.counters["throttled"],
+                 "applied": outcomes["applied"]})

@@ -19,6 +19,7 @@ from channels.tests.stores.shopify_support import (
     adapter_for,
     bulk_push,
     control,
+    push_worker,
     shop_create,
 )
 from vendor_api.sandbox.testing import running_sandbox
@@ -55,3 +56,33 @@ def test_bulk_push_of_10000_skus_stays_within_the_cost_budget(sandbox):
     assert throttled <= 3, f"{throttled} THROTTLED answers: the governor let calls through"
     levels = control(sandbox.base_url, "GET", f"/_sandbox/shopify/{shop['name']}/levels")
     assert sorted(level["available"] for level in levels["levels"]) == sorted(targets.values())
+
+
+def test_two_processes_share_one_cost_budget(sandbox):
+    import multiprocessing
+    import time
+
+    shop = shop_create(sandbox.base_url, generate={"variants": 4000, "available": 5},
+                       maximum_available=1000, restore_rate=1000)
+    adapter = adapter_for(shop, cache, redis_url=settings.REDIS_URL)
+    items = adapter.list_skus().items
+    location = adapter.list_locations()[0].location_id
+    refs = [(item.ref.item_id, item.ref.variant_id) for item in items]
+    prefix = f"test:shopify:shared:{uuid.uuid4().hex[:8]}:"
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    start_at = time.time() + 6.0
+    workers = [context.Process(target=push_worker, kwargs={
+        "shop_base_url": shop["base_url"], "access_token": shop["access_token"],
+        "redis_url": settings.REDIS_URL, "governor_prefix": prefix, "refs": half,
+        "location_id": location, "start_at": start_at, "results": results})
+        for half in (refs[:2000], refs[2000:])]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=240) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+    assert sum(o["applied"] for o in outcomes) == 4000
+    stats = control(sandbox.base_url, "GET", f"/_sandbox/shopify/{shop['name']}/stats")["stats"]
+    # ~12,000 points through a 1,000-point bucket from two processes at once.
+    assert stats.get("throttled", 0) <= 3, stats
