@@ -183,14 +183,22 @@ class CostGovernor:
 
     @classmethod
     def default(cls) -> CostGovernor:
+        """One governor per process and Redis URL: adapters are built per task,
+        the connection pool and the local fallback bucket are not."""
         from django.conf import settings
 
         url = getattr(settings, "REDIS_URL", "")
-        if url:
-            import redis
+        with _DEFAULT_GOVERNORS_LOCK:
+            governor = _DEFAULT_GOVERNORS.get(url)
+            if governor is None:
+                if url:
+                    import redis
 
-            return cls(redis_client=redis.Redis.from_url(url))
-        return cls()
+                    governor = cls(redis_client=redis.Redis.from_url(url))
+                else:
+                    governor = cls()
+                _DEFAULT_GOVERNORS[url] = governor
+            return governor
 
     def _run(self, key: str, *args) -> float:
         if self._script is not None:
@@ -231,6 +239,10 @@ class CostGovernor:
         if self.redis is not None:
             self.redis.delete(self.key_prefix + key)
         self._local.pop(key, None)
+
+
+_DEFAULT_GOVERNORS: dict[str, CostGovernor] = {}
+_DEFAULT_GOVERNORS_LOCK = threading.Lock()
 
 
 # --- Tokens --------------------------------------------------------------------
@@ -546,7 +558,8 @@ class ShopifyAdapter:
           productVariants(first: $first, after: $after, query: $query) {
             pageInfo { hasNextPage endCursor } nodes { <<fields>> } } }"""
         query = _gql(query, fields=self._VARIANT_FIELDS)
-        data = self._call(query, {"first": MAX_PAGE, "after": cursor, "query": search or None},
+        data = self._call(query, {"first": MAX_PAGE, "after": cursor or None,
+                                  "query": search or None},
                           estimate=2 + MAX_PAGE * 2)
         page = data["productVariants"]
         return Page(items=[self._sku(node) for node in page["nodes"]],
@@ -615,16 +628,20 @@ class ShopifyAdapter:
         by_item = {ref.item_id: ref for ref in refs}
         snapshots: list[LevelSnapshot] = []
         if locations and len(locations) <= 5:
+            # One aliased inventoryLevel(locationId:) per location: 2 points an item
+            # each, against 2 + 3 x first for the inventoryLevels connection.
             aliases = {f"l{i}": location for i, location in enumerate(locations)}
             per_item = 1 + 2 * len(aliases)
+            definitions = "".join(f", ${alias}: ID!" for alias in aliases)
             fields = " ".join(
-                f'{alias}: inventoryLevel(locationId: "{location}") {{ {_LEVEL_FIELDS} }}'
-                for alias, location in aliases.items())
-            query = "query Levels($ids: [ID!]!) { nodes(ids: $ids) { ... on InventoryItem { " \
-                    f"id {fields} }} }} }}"
+                f"{alias}: inventoryLevel(locationId: ${alias}) {{ {_LEVEL_FIELDS} }}"
+                for alias in aliases)
+            query = f"query Levels($ids: [ID!]!{definitions}) {{ nodes(ids: $ids) {{ " \
+                    f"... on InventoryItem {{ id {fields} }} }} }}"
             batch = max(1, min(MAX_PAGE, MAX_QUERY_COST // per_item))
             for _start, chunk in _chunks(unique, batch):
-                data = self._call(query, {"ids": chunk}, estimate=len(chunk) * per_item)
+                data = self._call(query, {"ids": chunk, **aliases},
+                                  estimate=len(chunk) * per_item)
                 observed = datetime.datetime.now(tz=datetime.UTC)
                 for node in data["nodes"]:
                     if not node:
@@ -859,6 +876,34 @@ class ShopifyAdapter:
                          quantity_shipped=max(0, current - unfulfilled))
 
     # --- Webhooks ------------------------------------------------------------------
+
+    def webhooks_subscribe(self, uri: str, topics: Sequence[str] = WEBHOOK_TOPICS) -> list[str]:
+        """Subscribe ``uri`` to ``topics`` (REST names, e.g. ``orders/create``),
+        skipping those already there; returns the topics now subscribed."""
+        query = """query Hooks($after: String) { webhookSubscriptions(first: 100, after: $after)
+          { pageInfo { hasNextPage endCursor } nodes { id topic uri } } }"""
+        existing, after = set(), None
+        while True:
+            data = self._call(query, {"after": after}, estimate=2 + 100)
+            page = data["webhookSubscriptions"]
+            existing |= {(n["topic"], n["uri"]) for n in page["nodes"]}
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        mutation = """mutation Hook($topic: WebhookSubscriptionTopic!, $uri: URL!) {
+          webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri,
+            format: JSON}) { webhookSubscription { id } userErrors { field message } } }"""
+        for topic in topics:
+            enum_value = topic.replace("/", "_").upper()
+            if (enum_value, uri) in existing:
+                continue
+            data = self._call(mutation, {"topic": enum_value, "uri": uri},
+                              estimate=MUTATION_COST, write=True)
+            errors = data["webhookSubscriptionCreate"]["userErrors"]
+            if errors and "already been taken" not in errors[0]["message"]:
+                raise Validation(errors[0]["message"], code="WEBHOOK_SUBSCRIPTION",
+                                 field=".".join(errors[0].get("field") or []))
+        return list(topics)
 
     def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> WebhookEnvelope:
         lower = {str(k).lower(): v for k, v in headers.items()}

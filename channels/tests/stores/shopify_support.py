@@ -59,3 +59,56 @@ def token_worker(*, base_url: str, shop_base_url: str, redis_url: str, key_prefi
     time.sleep(max(0.0, start_at - time.time()))
     name = adapter.shop()["name"]
     results.put({"name": name, "token_calls": adapter.tokens.token_calls})
+
+
+def bulk_push(adapter: ShopifyAdapter, targets: dict, location_id: str, *, key_prefix: str,
+              batch: int = 250) -> dict:
+    """Push ``targets`` ({ItemRef: ats}) the way the sync engine does: read the
+    current levels (compare-and-set tokens), then write in batches of 250 with
+    ``changeFromQuantity``; stale rows are re-read and written once more."""
+    from channels.stores.adapter import LevelWrite, WriteOutcome
+
+    refs = list(targets)
+    outcomes = {"applied": 0, "stale": 0, "rejected": 0}
+    for start in range(0, len(refs), batch):
+        chunk = refs[start:start + batch]
+        tokens = {level.ref: level.cas_token
+                  for level in adapter.get_levels(chunk, [location_id])}
+        writes = [LevelWrite(ref=ref, location_id=location_id, target_ats=targets[ref],
+                             expected=tokens.get(ref)) for ref in chunk]
+        result = adapter.set_levels(writes, idempotency_key=f"{key_prefix}:{start}",
+                                    reason="correction", ref_uri=f"gid://acorn/Push/{start}")
+        retry = []
+        for write, row in zip(writes, result.rows, strict=True):
+            if row.outcome is WriteOutcome.APPLIED:
+                outcomes["applied"] += 1
+            elif row.outcome is WriteOutcome.STALE:
+                outcomes["stale"] += 1
+                retry.append(LevelWrite(ref=write.ref, location_id=location_id,
+                                        target_ats=write.target_ats, expected=row.current))
+            else:
+                outcomes["rejected"] += 1
+        if retry:
+            again = adapter.set_levels(retry, idempotency_key=f"{key_prefix}:{start}:retry",
+                                       reason="correction", ref_uri=f"gid://acorn/Push/{start}")
+            outcomes["applied"] += sum(r.outcome is WriteOutcome.APPLIED for r in again.rows)
+    return outcomes
+
+
+def push_worker(*, shop_base_url: str, access_token: str, redis_url: str, governor_prefix: str,
+                refs: list, location_id: str, start_at: float, results) -> None:
+    """A separate process pushing its share of SKUs through the shared governor."""
+    import redis
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from channels.stores.adapter import ItemRef
+
+    governor = CostGovernor(redis_client=redis.Redis.from_url(redis_url),
+                            key_prefix=governor_prefix)
+    adapter = adapter_for({"base_url": shop_base_url, "access_token": access_token,
+                           "client_secret": ""}, LocMemCache("push", {}), governor=governor)
+    targets = {ItemRef(item_id=item, variant_id=variant): 7 for item, variant in refs}
+    time.sleep(max(0.0, start_at - time.time()))
+    outcomes = bulk_push(adapter, targets, location_id, key_prefix=uuid.uuid4().hex)
+    results.put({"outcomes": outcomes, "throttled": adapter.counters["throttled"],
+                 "applied": outcomes["applied"]})

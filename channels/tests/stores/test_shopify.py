@@ -39,7 +39,7 @@ from channels.stores.adapter import (
     WriteOutcome,
 )
 from channels.stores.registry import adapter_build
-from channels.stores.shopify import CostGovernor, ShopifyAdapter
+from channels.stores.shopify import WEBHOOK_TOPICS, CostGovernor, ShopifyAdapter
 from channels.tests.stores.shopify_support import (
     SHOPIFY_MOUNT,
     adapter_for,
@@ -346,6 +346,11 @@ def test_errors_are_normalised(sandbox, shop):
         bad_token.list_locations()
     with pytest.raises(NotFound):
         adapter.get_order("gid://shopify/Order/999999")
+    control(sandbox.base_url, "POST", f"/_sandbox/shopify/{shop['name']}/settings",
+            {"scopes": ["read_products", "read_inventory", "read_locations"]})
+    with pytest.raises(AuthError) as error:  # the app lacks read_orders
+        adapter.list_orders_since(Watermark())
+    assert error.value.code == "ACCESS_DENIED" and "read_orders" in error.value.message
 
 
 def test_throttled_at_http_200_waits_the_documented_time_or_raises_rate_limited(sandbox):
@@ -357,13 +362,18 @@ def test_throttled_at_http_200_waits_the_documented_time_or_raises_rate_limited(
     # A fresh, process-local governor believes the bucket is full: the server says no.
     adapter = _adapter(shop, governor=CostGovernor(), max_wait_seconds=0.5,
                        sleep=waits.append)
+    query = ("query V { productVariants(first: 250) { nodes { id inventoryItem { id } } } }")
     with pytest.raises(RateLimited) as error:
-        adapter.list_skus(cursor="")
+        adapter._call(query, estimate=502)
     assert adapter.counters["throttled"] == 1
-    assert 9 <= error.value.retry_after <= 11  # (502 - ~0) / 50
-    patient = _adapter(shop, governor=CostGovernor())
-    page = patient.list_skus(cursor="")
-    assert len(page.items) == 40 and patient.counters["throttled"] == 1
+    assert 9 <= error.value.retry_after <= 10.1  # (502 - currentlyAvailable ~0) / 50
+    patient = _adapter(shop, governor=CostGovernor(), bulk_threshold=10**6)
+    page = patient.list_skus()
+    assert len(page.items) == 40
+    assert patient.counters["throttled"] >= 1 and patient.counters["waited_seconds"] > 5
+    outcomes = [entry["outcome"] for entry in control(
+        sandbox.base_url, "GET", f"/_sandbox/shopify/{shop['name']}/log")["log"]]
+    assert outcomes.count("THROTTLED") <= 3  # it waited instead of hammering
 
 
 # --- Orders -------------------------------------------------------------------------
@@ -420,15 +430,19 @@ def test_order_pages_chain_by_token(sandbox):
 
 
 class _Receiver:
-    def __init__(self):
+    """A webhook endpoint on loopback; answers 500 to the first ``fail_first``."""
+
+    def __init__(self, fail_first: int = 0):
         self.received: list[tuple[dict, bytes]] = []
+        self.fail_first = fail_first
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (stdlib name)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers.items()), body))
-                self.send_response(200)
+                self.send_response(500 if len(receiver.received) <= receiver.fail_first
+                                   else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -482,31 +496,43 @@ def test_webhooks_verify_hmac_and_dedupe_on_event_id(sandbox, shop):
         "shopify:" + headers["X-Shopify-Webhook-Id"]
 
 
+def test_webhook_subscriptions_are_created_once(sandbox, shop):
+    adapter = _adapter(shop)
+    uri = "https://erp.example.com/hooks/shopify/1"
+    assert adapter.webhooks_subscribe(uri) == list(WEBHOOK_TOPICS)
+    adapter.webhooks_subscribe(uri)  # again: nothing duplicated
+    state = sandbox.server.router.context["shopify"].shop(shop["name"])
+    assert sorted(state.subscriptions) == sorted((topic, uri) for topic in WEBHOOK_TOPICS)
+    with pytest.raises(Validation):
+        adapter.webhooks_subscribe("not a url", ["orders/create"])
+
+
 def test_failed_webhook_deliveries_are_retried_with_the_original_payload(sandbox, shop):
     base = f"/_sandbox/shopify/{shop['name']}"
-    control(sandbox.base_url, "POST", base + "/webhooks",
-            {"topic": "orders/create", "url": "http://127.0.0.1:9/closed"})
-    control(sandbox.base_url, "POST", base + "/orders",
-            {"lines": [{"variant_id": shop["variants"][0]["id"], "quantity": 1}]})
-    assert control(sandbox.base_url, "POST", base + "/webhooks/deliver",
-                   {"timeout": 1})["failed"] == 1
-    original = control(sandbox.base_url, "GET", base + "/webhooks")["deliveries"][0]
-    control(sandbox.base_url, "POST", base + "/orders/" +
-            str(json.loads(original["body"])["id"]) + "/cancel")
-    receiver = _Receiver()
+    receiver = _Receiver(fail_first=1)
     try:
         control(sandbox.base_url, "POST", base + "/webhooks",
                 {"topic": "orders/create", "url": receiver.url})
-        # The retry still goes to the first subscription's URL: repoint it.
-        sandbox_state = sandbox.server.router.context["shopify"].shop(shop["name"])
-        sandbox_state.outbox[0].url = receiver.url
-        control(sandbox.base_url, "POST", base + "/webhooks/deliver", {})
+        order = control(sandbox.base_url, "POST", base + "/orders",
+                        {"lines": [{"variant_id": shop["variants"][0]["id"], "quantity": 1}]})
+        assert control(sandbox.base_url, "POST", base + "/webhooks/deliver", {}) == {
+            "sent": 1, "failed": 1}
+        # The order changes before the retry; the retry still carries the original bytes.
+        control(sandbox.base_url, "POST", base + f"/orders/{order['id']}/cancel")
+        # Not due yet: the next attempt waits its backoff on the sandbox clock.
+        assert control(sandbox.base_url, "POST", base + "/webhooks/deliver",
+                       {"due_only": True})["sent"] == 0
+        control(sandbox.base_url, "POST", base + "/clock", {"advance_seconds": 61})
+        assert control(sandbox.base_url, "POST", base + "/webhooks/deliver",
+                       {"due_only": True}) == {"sent": 1, "failed": 0}
     finally:
         receiver.close()
-    headers, body = receiver.received[0]
-    assert body.decode() == original["body"]  # the original, uncancelled payload
-    assert json.loads(body)["cancelled_at"] is None
-    assert headers["X-Shopify-Event-Id"] == original["event_id"]
+    (first_headers, first_body), (headers, body) = receiver.received
+    assert body == first_body and json.loads(body)["cancelled_at"] is None
+    assert headers["X-Shopify-Event-Id"] == first_headers["X-Shopify-Event-Id"]
+    assert headers["X-Shopify-Triggered-At"] == first_headers["X-Shopify-Triggered-At"]
+    delivery = control(sandbox.base_url, "GET", base + "/webhooks")["deliveries"][0]
+    assert delivery["status"] == "delivered" and delivery["responses"] == [500, 200]
 
 
 # --- Tokens -------------------------------------------------------------------------
@@ -537,6 +563,8 @@ def test_client_credentials_token_is_cached_refreshed_early_and_replaced_after_4
 
 def test_two_processes_obtain_one_client_credentials_token(sandbox):
     shop = shop_create(sandbox.base_url, client_id="app-2", client_secret="s3cret-2")
+    # A slow token endpoint: both processes are surely asking at the same time.
+    _faults(sandbox, shop, {"kind": "slow", "seconds": 1.5, "root_field": "oauth", "count": 2})
     key_prefix = f"test-shopify-token-{uuid.uuid4().hex[:8]}"
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
@@ -554,3 +582,66 @@ def test_two_processes_obtain_one_client_credentials_token(sandbox):
     assert [o["name"] for o in outcomes] == [shop["name"]] * 2
     assert sum(o["token_calls"] for o in outcomes) == 1
     assert _stats(sandbox, shop)["token_calls"] == 1
+
+
+# --- Clock, retention, slow answers ------------------------------------------------
+
+
+def test_idempotency_keys_expire_after_the_retention_window(sandbox, shop):
+    adapter = _adapter(shop)
+    key = str(uuid.uuid4())
+    write = LevelWrite(ref=_ref(shop, 0), location_id=_location(shop, 0), target_ats=9,
+                       expected=7)
+    assert adapter.set_levels([write], idempotency_key=key, reason="correction",
+                              ref_uri="gid://acorn/Sync/9").rows[0].outcome is \
+        WriteOutcome.APPLIED
+    control(sandbox.base_url, "POST", f"/_sandbox/shopify/{shop['name']}/clock",
+            {"advance_seconds": 86400 + 60})
+    # Past the window the key is forgotten: the same request is judged afresh (9 != 7).
+    again = adapter.set_levels([write], idempotency_key=key, reason="correction",
+                               ref_uri="gid://acorn/Sync/9")
+    assert again.rows[0].outcome is WriteOutcome.STALE and again.rows[0].current == 9
+
+
+def test_a_store_token_expired_at_shopify_is_replaced(sandbox):
+    shop = shop_create(sandbox.base_url, client_id="app-3", client_secret="s3cret-3")
+    adapter = adapter_for(shop, cache, credentials={"client_id": "app-3",
+                                                    "client_secret": "s3cret-3"},
+                          redis_url=settings.REDIS_URL)
+    adapter.tokens.forget()
+    adapter.shop()
+    control(sandbox.base_url, "POST", f"/_sandbox/shopify/{shop['name']}/clock",
+            {"advance_seconds": 86400})
+    adapter.shop()  # Shopify says 401 for the expired token: one new exchange, retried
+    assert _stats(sandbox, shop)["token_calls"] == 2
+
+
+def test_slow_answers_become_transient_on_reads(sandbox, shop):
+    adapter = _adapter(shop, timeout=(2.0, 0.5), read_retries=0)
+    _faults(sandbox, shop, {"kind": "slow", "seconds": 1.5, "root_field": "locations"})
+    with pytest.raises(Transient):
+        adapter.list_locations()
+    assert len(adapter.list_locations()) == 2
+
+
+def test_the_2025_10_version_compares_with_compare_quantity(sandbox, shop):
+    import requests
+
+    url = shop["base_url"] + "/admin/api/2025-10/graphql.json"
+    mutation = """mutation S($input: InventorySetQuantitiesInput!) {
+      inventorySetQuantities(input: $input) { inventoryAdjustmentGroup { id }
+      userErrors { code field } } }"""
+    row = {"inventoryItemId": _ref(shop, 0).item_id, "locationId": _location(shop, 0),
+           "quantity": 4, "compareQuantity": 6}
+
+    def send(**extra):
+        response = requests.post(url, json={"query": mutation, "variables": {"input": {
+            "name": "available", "reason": "correction", "quantities": [row], **extra}}},
+            headers={"X-Shopify-Access-Token": shop["access_token"]}, timeout=10)
+        assert response.headers["X-Shopify-API-Version"] == "2025-10"
+        return response.json()["data"]["inventorySetQuantities"]
+
+    assert send()["userErrors"] == [{"code": "COMPARE_QUANTITY_STALE", "field": [
+        "input", "quantities", "0", "compareQuantity"]}]
+    assert send(ignoreCompareQuantity=True)["inventoryAdjustmentGroup"] is not None
+    assert _level(sandbox, shop, 0, 0)["available"] == 4
