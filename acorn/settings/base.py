@@ -280,6 +280,10 @@ from acorn.settings.email import *  # noqa: E402,F403
 ACORN_SANDBOX_MOUNTS: list[str] = [
     # Shopify GraphQL Admin (2026-04) under /shopify/<shop>/, control API /_sandbox/shopify/.
     "channels.stores.sandbox.shopify.register",
+    # Magento 2 REST (MSI) under /magento/<store>/rest/..., control API /_sandbox/magento/.
+    "channels.stores.sandbox.magento.register",
+    # BigCommerce v2/v3 under /bigcommerce/stores/<hash>/..., control API /_sandbox/bigcommerce/.
+    "channels.stores.sandbox.bigcommerce.register",
 ]
 # Where the demo's local sandbox listens (Amazon SP-API + LWA).
 ACORN_SANDBOX_URL = env("ACORN_SANDBOX_URL", "http://127.0.0.1:8001")
