@@ -3,8 +3,8 @@ products. Idempotent; runs after ``channels.demo.seed`` (products, MAIN).
 
 The connection is never tested here (the sandbox is not running yet when
 ``make demo`` seeds): the beat's first store sync does the first contact
-(``connection_bootstrap``): reads the shop's one location, maps it to the
-one warehouse, imports and matches the listings, and the push follows.
+(``connection_bootstrap``): reads the shop's locations, maps the first to
+the one warehouse, imports and matches the listings, and the push follows.
 Orders placed in the sandbox's store are read every minute and show as
 reservations on the Stock and Holds pages.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from channels.models import StoreConnection
-from channels.stores.demo_shop import DEMO_ACCESS_TOKEN, DEMO_SHOP
+from channels.stores.demo_shop import DEMO_ACCESS_TOKEN, DEMO_SHOP, DEMO_WEBHOOK_SECRET
 
 DEMO_STORE_NAME = "Demo Shopify store (sandbox)"
 
@@ -27,6 +27,7 @@ def seed(*, tenant) -> None:
     connection_create(
         tenant=tenant, platform="shopify", name=DEMO_STORE_NAME,
         shop_url=f"{settings.ACORN_SANDBOX_URL.rstrip('/')}/shopify/{DEMO_SHOP}",
-        secrets={"access_token": DEMO_ACCESS_TOKEN}, order_poll_interval_minutes=1,
+        secrets={"access_token": DEMO_ACCESS_TOKEN, "webhook_secret": DEMO_WEBHOOK_SECRET},
+        order_poll_interval_minutes=1,
         reconcile_interval_minutes=30,
     )

@@ -185,9 +185,11 @@ def listing_review(*, tenant, listing_id: int, action: str, product_id: int | No
 def connection_bootstrap(*, tenant, connection_id: int) -> dict:
     """First contact with a new store, without an admin at hand (the demo,
     a connection created through the API): test it (reads its locations);
-    when the store has exactly one location and the tenant one warehouse,
-    map them as the primary location; then import and match the listings.
-    A connection with more locations waits for an admin's mapping.
+    when the tenant has exactly one warehouse and no primary location is
+    chosen yet, map the store's first location (in the store's own order)
+    to it as the primary; then import and match the listings. An admin
+    changes the mapping on the locations page; a tenant with several
+    warehouses waits for that mapping.
     """
     from channels.models import StoreLocationMapping
     from channels.services.stores.connections import connection_test, location_mapping_set
@@ -198,9 +200,10 @@ def connection_bootstrap(*, tenant, connection_id: int) -> dict:
               "listings": None}
     if not connection.last_connection_test_ok:
         return result
-    locations = list(StoreLocationMapping.objects.filter(tenant=tenant, connection=connection))
+    locations = list(StoreLocationMapping.objects.filter(tenant=tenant, connection=connection)
+                     .order_by("id"))  # the order the store listed them in
     warehouses = list(warehouse_list(tenant=tenant)[:2])
-    if len(locations) == 1 and len(warehouses) == 1 and not locations[0].is_primary:
+    if locations and len(warehouses) == 1 and not any(row.is_primary for row in locations):
         location_mapping_set(tenant=tenant, connection_id=connection.pk, mappings={
             locations[0].pk: {"warehouse_id": warehouses[0].pk, "is_primary": True}})
         result["mapped"] = True

@@ -37,6 +37,8 @@ def test_demo_store_connects_pushes_and_reserves_sandbox_orders(scope, settings)
         assert result["tested"] and result["mapped"]
         assert store_bootstrap_due(tenant=scope) == []
         assert Listing.objects.filter(match_state=ListingMatch.AUTO).count() == 20
+        primary = connection.location_mappings.get(is_primary=True)
+        assert primary.location_name == "Main warehouse" and primary.warehouse.code == "MAIN"
         assert Listing.objects.get(sku=UNMATCHED_SKU).match_state == ListingMatch.UNMATCHED
         store_tenant_push(tenant=scope)
         shop = requests.get(f"{sandbox.base_url}/_sandbox/shopify/{DEMO_SHOP}",
