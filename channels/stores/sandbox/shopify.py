@@ -1283,6 +1283,10 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
         kind = fault["kind"]
         if kind == "status":
             status = int(fault.get("status", 503))
+            if status == 429:  # the REST-style answer some surfaces give
+                return _json(429, {"errors": "Exceeded 2 calls per second for api client. "
+                                   "Reduce request rates to resume uninterrupted service."},
+                             headers | {"Retry-After": str(fault.get("retry_after", 2.0))})
             return _json(status, {"errors": "Internal Server Error" if status == 500
                                   else "Service Unavailable"}, headers)
         if kind == "unauthorized":

@@ -376,6 +376,18 @@ def test_throttled_at_http_200_waits_the_documented_time_or_raises_rate_limited(
     assert outcomes.count("THROTTLED") <= 3  # it waited instead of hammering
 
 
+def test_http_429_is_accepted_too_and_waits_retry_after(sandbox, shop):
+    waits: list[float] = []
+    adapter = _adapter(shop, sleep=waits.append)
+    _faults(sandbox, shop, {"kind": "status", "status": 429, "retry_after": 1.5})
+    assert len(adapter.list_locations()) == 2
+    assert waits == [1.5]
+    _faults(sandbox, shop, {"kind": "status", "status": 429, "retry_after": 90, "count": 1})
+    with pytest.raises(RateLimited) as error:
+        adapter.list_locations()
+    assert error.value.retry_after == 90
+
+
 # --- Orders -------------------------------------------------------------------------
 
 
