@@ -132,7 +132,10 @@ def decode_cursor(cursor: str | None) -> dict | None:
     if not cursor:
         return None
     try:
-        return json.loads(base64.b64decode(cursor.encode()))
+        payload = json.loads(base64.b64decode(cursor.encode()))
+        if not isinstance(payload, dict) or not {"sort", "value", "last_id"} <= set(payload):
+            raise ValueError(cursor)
+        return payload
     except (ValueError, TypeError):
         raise GraphQLFailure("Invalid cursor for current pagination sort.", "BAD_REQUEST") from None
 
@@ -1372,6 +1375,11 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
                 actual += cost
     except GraphQLFailure as failure:
         errors.append(_error(failure))
+        data = None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        # A variable of the wrong shape: Shopify answers a coercion error, not a 500.
+        errors.append({"message": f"Variable or argument has an invalid value: {error!r}",
+                       "extensions": {"code": "INVALID_VARIABLE"}})
         data = None
     actual = min(actual, requested)
     with shop.lock:

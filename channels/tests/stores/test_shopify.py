@@ -322,6 +322,15 @@ def test_sandbox_refuses_what_shopify_refuses(sandbox, shop):
         adapter._call("{ productVariants(first: 250) { nodes { id inventoryItem { "
                       "inventoryLevels(first: 10) { nodes { id } } } } } }", estimate=1)
     assert error.value.code == "MAX_COST_EXCEEDED"
+    with pytest.raises(Validation) as error:
+        adapter._call(ShopifyAdapter._SET_MUTATION, {"key": "x3", "input": {
+            "name": "available", "reason": "correction",
+            "quantities": [row | {"quantity": "lots", "changeFromQuantity": None}]}},
+            estimate=10, write=True)
+    assert error.value.code == "INVALID_VARIABLE"
+    with pytest.raises(Validation) as error:
+        adapter.list_skus(cursor="bm90LWEtY3Vyc29y")
+    assert error.value.code == "BAD_REQUEST"
 
 
 # --- Errors -------------------------------------------------------------------------
