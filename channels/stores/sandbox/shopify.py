@@ -132,7 +132,10 @@ def decode_cursor(cursor: str | None) -> dict | None:
     if not cursor:
         return None
     try:
-        return json.loads(base64.b64decode(cursor.encode()))
+        payload = json.loads(base64.b64decode(cursor.encode()))
+        if not isinstance(payload, dict) or not {"sort", "value", "last_id"} <= set(payload):
+            raise ValueError(cursor)
+        return payload
     except (ValueError, TypeError):
         raise GraphQLFailure("Invalid cursor for current pagination sort.", "BAD_REQUEST") from None
 
@@ -1283,6 +1286,10 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
         kind = fault["kind"]
         if kind == "status":
             status = int(fault.get("status", 503))
+            if status == 429:  # the REST-style answer some surfaces give
+                return _json(429, {"errors": "Exceeded 2 calls per second for api client. "
+                                   "Reduce request rates to resume uninterrupted service."},
+                             headers | {"Retry-After": str(fault.get("retry_after", 2.0))})
             return _json(status, {"errors": "Internal Server Error" if status == 500
                                   else "Service Unavailable"}, headers)
         if kind == "unauthorized":
@@ -1368,6 +1375,11 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
                 actual += cost
     except GraphQLFailure as failure:
         errors.append(_error(failure))
+        data = None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        # A variable of the wrong shape: Shopify answers a coercion error, not a 500.
+        errors.append({"message": f"Variable or argument has an invalid value: {error!r}",
+                       "extensions": {"code": "INVALID_VARIABLE"}})
         data = None
     actual = min(actual, requested)
     with shop.lock:

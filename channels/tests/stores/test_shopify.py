@@ -322,6 +322,15 @@ def test_sandbox_refuses_what_shopify_refuses(sandbox, shop):
         adapter._call("{ productVariants(first: 250) { nodes { id inventoryItem { "
                       "inventoryLevels(first: 10) { nodes { id } } } } } }", estimate=1)
     assert error.value.code == "MAX_COST_EXCEEDED"
+    with pytest.raises(Validation) as error:
+        adapter._call(ShopifyAdapter._SET_MUTATION, {"key": "x3", "input": {
+            "name": "available", "reason": "correction",
+            "quantities": [row | {"quantity": "lots", "changeFromQuantity": None}]}},
+            estimate=10, write=True)
+    assert error.value.code == "INVALID_VARIABLE"
+    with pytest.raises(Validation) as error:
+        adapter.list_skus(cursor="bm90LWEtY3Vyc29y")
+    assert error.value.code == "BAD_REQUEST"
 
 
 # --- Errors -------------------------------------------------------------------------
@@ -374,6 +383,18 @@ def test_throttled_at_http_200_waits_the_documented_time_or_raises_rate_limited(
     outcomes = [entry["outcome"] for entry in control(
         sandbox.base_url, "GET", f"/_sandbox/shopify/{shop['name']}/log")["log"]]
     assert outcomes.count("THROTTLED") <= 3  # it waited instead of hammering
+
+
+def test_http_429_is_accepted_too_and_waits_retry_after(sandbox, shop):
+    waits: list[float] = []
+    adapter = _adapter(shop, sleep=waits.append)
+    _faults(sandbox, shop, {"kind": "status", "status": 429, "retry_after": 1.5})
+    assert len(adapter.list_locations()) == 2
+    assert waits == [1.5]
+    _faults(sandbox, shop, {"kind": "status", "status": 429, "retry_after": 90, "count": 1})
+    with pytest.raises(RateLimited) as error:
+        adapter.list_locations()
+    assert error.value.retry_after == 90
 
 
 # --- Orders -------------------------------------------------------------------------
