@@ -528,7 +528,8 @@ def store_reconcile_due(*, tenant, now=None) -> list[int]:
     ).exclude(status=StoreConnectionStatus.PAUSED).filter(
         Q(last_reconcile_at__isnull=True) | Q(last_reconcile_at__lt=now)
     ):
-        interval = timezone.timedelta(minutes=connection.reconcile_interval_minutes)
+        interval = timezone.timedelta(minutes=connection.reconcile_interval_minutes,
+                                      seconds=-10)  # the dispatcher's jitter
         if connection.last_reconcile_at is None or connection.last_reconcile_at + interval <= now:
             due.append(connection.pk)
     return due
