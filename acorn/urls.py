@@ -53,6 +53,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
+    # Platform webhooks (public, signature-verified): web stores.
+    path("hooks/", include((import_module("channels.urls").webhook_urlpatterns, "hooks"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", API_DOCS_VIEW, name="api_docs"),
     path(TENANT, overview.TenantHomeView.as_view(), name="tenant_home"),

@@ -930,6 +930,11 @@ class Listing(TenantModel):
     # Set when our ATS may differ from the store's (drained from inventory's
     # outbox, a store-side level webhook, a failed write); cleared by a push.
     push_pending = models.BooleanField(default=False)
+    # Units of this store's own orders we held when we last pushed (reserved
+    # minus released): without compare-and-set a push is a delta, and the
+    # store already took its own orders off its number, so the delta leaves
+    # them out (channels/services/stores/push.py).
+    own_orders_at_push = models.IntegerField(default=0)
     # A write whose outcome is unknown: the next push re-reads first.
     outcome_unknown = models.BooleanField(default=False)
     last_error = models.CharField(max_length=300, blank=True)

@@ -6,6 +6,7 @@ from channels.apis import kpis as kpi_apis
 from channels.apis import observability as observability_apis
 from channels.apis import purchase_orders as po_apis
 from channels.apis import shipments as shipment_apis
+from channels.apis import stores as store_apis
 from channels.views import (
     accounts,
     acknowledgements,
@@ -19,6 +20,7 @@ from channels.views import (
     shipments,
     submissions,
 )
+from channels.views import stores as store_views
 
 app_name = "channels"
 urlpatterns: list = [
@@ -68,6 +70,22 @@ urlpatterns: list = [
     path("settings/data-retention/", archives.ArchiveListView.as_view(), name="archive_list"),
     path("settings/data-retention/archives/<int:run_id>/download/",
          archives.ArchiveDownloadView.as_view(), name="archive_download"),
+    # --- web stores (issue 12)
+    path("settings/stores/", store_views.StoreConnectionListView.as_view(), name="store_list"),
+    path("settings/stores/new/", store_views.StoreConnectionCreateView.as_view(),
+         name="store_create"),
+    path("settings/stores/<int:connection_id>/", store_views.StoreConnectionEditView.as_view(),
+         name="store_edit"),
+    path("settings/stores/<int:connection_id>/locations/",
+         store_views.StoreLocationsView.as_view(), name="store_locations"),
+    path("settings/stores/<int:connection_id>/<slug:action>/",
+         store_views.StoreConnectionActionView.as_view(), name="store_action"),
+    path("stores/<int:connection_id>/sync-log/", store_views.StoreSyncLogView.as_view(),
+         name="store_sync_log"),
+    path("stores/listings/", store_views.ListingListView.as_view(), name="store_listing_list"),
+    path("stores/listings/<int:listing_id>/review/", store_views.ListingReviewView.as_view(),
+         name="store_listing_review"),
+    path("stores/orders/", store_views.StoreOrderListView.as_view(), name="store_order_list"),
 ]
 api_urlpatterns: list = [
     # --- first half
@@ -84,4 +102,15 @@ api_urlpatterns: list = [
     path("vendor-kpis/", kpi_apis.VendorKpiApi.as_view(), name="vendor_kpis"),
     # --- data retention
     path("archives/", observability_apis.ArchiveRunListApi.as_view(), name="archive_list"),
+    # --- web stores (issue 12)
+    path("store-orders/", store_apis.StoreOrderListApi.as_view(), name="store_order_list"),
+    path("listings/", store_apis.ListingListApi.as_view(), name="listing_list"),
+]
+
+# Public (no login): where the platforms deliver webhooks, mounted under
+# /hooks/ by acorn/urls.py. The tenant is in the path because the platform
+# has no session; the adapter verifies every delivery's signature.
+webhook_urlpatterns: list = [
+    path("stores/<slug:tenant_slug>/<int:connection_id>/", store_views.StoreWebhookView.as_view(),
+         name="store_webhook"),
 ]

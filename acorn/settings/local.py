@@ -50,6 +50,11 @@ ACORN_SPAPI_ENDPOINT_ALLOWLIST = env_list(  # noqa: F405
     "ACORN_SPAPI_ENDPOINT_ALLOWLIST",
     [ACORN_SANDBOX_URL, "http://127.0.0.1:*", "http://localhost:*"],  # noqa: F405
 )
+# The demo's Shopify store lives in the local sandbox (channels/stores/demo_shop.py).
+ACORN_SANDBOX_MOUNTS = [  # noqa: F405
+    *ACORN_SANDBOX_MOUNTS,  # noqa: F405
+    "channels.stores.demo_shop.register",
+]
 # The demo's store connections talk to the local sandbox too.
 ACORN_STORE_ENDPOINT_ALLOWLIST = env_list(  # noqa: F405
     "ACORN_STORE_ENDPOINT_ALLOWLIST",

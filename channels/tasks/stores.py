@@ -53,6 +53,9 @@ def store_connection_push_task(*, tenant_id: int, connection_id: int) -> None:
 def stores_sync_dispatch_task(*, tenant_id: int) -> None:
     """Every minute: order polls and reconciliations that are due."""
     tenant = _tenant(tenant_id)
+    for connection_id in services.store_bootstrap_due(tenant=tenant):
+        store_bootstrap_task.apply_async(
+            kwargs={"tenant_id": tenant_id, "connection_id": connection_id}, queue=Queue.STORES)
     for connection_id in services.store_orders_poll_due(tenant=tenant):
         store_orders_poll_task.apply_async(
             kwargs={"tenant_id": tenant_id, "connection_id": connection_id}, queue=Queue.STORES)
@@ -88,3 +91,15 @@ def store_reconcile_task(*, tenant_id: int, connection_id: int) -> None:
 @tenant_task
 def store_webhooks_process_task(*, tenant_id: int, connection_id: int) -> None:
     services.webhooks_process(tenant=_tenant(tenant_id), connection_id=connection_id)
+
+
+@shared_task(name="channels.store_bootstrap", queue=Queue.STORES, ignore_result=True,
+             soft_time_limit=240, time_limit=300)
+@tenant_task
+def store_bootstrap_task(*, tenant_id: int, connection_id: int) -> None:
+    from acorn.exceptions import ApplicationError
+
+    try:
+        services.connection_bootstrap(tenant=_tenant(tenant_id), connection_id=connection_id)
+    except ApplicationError:
+        pass  # recorded on the connection's runs and health; an admin takes over

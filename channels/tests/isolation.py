@@ -330,3 +330,49 @@ PROBES.update({
     "channels:archive_download": _archive_download,
     "api:channels:archive_list": _api_archive_list,
 })
+
+
+# --- web stores (issue 12) -------------------------------------------------------
+
+
+def _store(tenant):
+    from channels.models import Listing, ListingMatch, StoreConnection, StoreOrder
+
+    with tenant_scope(tenant):
+        connection = StoreConnection.objects.create(
+            tenant=tenant, platform="shopify", name=f"store-of-{tenant.slug}",
+            shop_url="https://probe.myshopify.com", credentials='{"access_token": "x"}')
+        listing = Listing.objects.create(
+            tenant=tenant, connection=connection, item_id=f"item-{tenant.slug}",
+            sku=f"LST-{tenant.slug}", match_state=ListingMatch.UNMATCHED)
+        order = StoreOrder.objects.create(
+            tenant=tenant, connection=connection, platform_order_id=f"ord-{tenant.slug}",
+            name=f"#ORD-{tenant.slug}", placed_at=timezone.now(),
+            platform_updated_at=timezone.now())
+    return connection, listing, order
+
+
+def _store_kwargs(tenant, **extra):
+    connection, _listing, _order = _store(tenant)
+    return ProbeTarget(marker=connection.name, kwargs={"connection_id": connection.pk}, **extra)
+
+
+PROBES.update({
+    "channels:store_list": lambda tenant: ProbeTarget(marker=_store(tenant)[0].name),
+    "channels:store_create": _tenant_page,
+    "channels:store_edit": _store_kwargs,
+    "channels:store_locations": _store_kwargs,
+    "channels:store_sync_log": _store_kwargs,
+    "channels:store_action": lambda tenant: ProbeTarget(
+        marker="", method="post",
+        kwargs={"connection_id": _store(tenant)[0].pk, "action": "test"}),
+    "channels:store_listing_list": lambda tenant: ProbeTarget(marker=_store(tenant)[1].sku),
+    "channels:store_listing_review": lambda tenant: ProbeTarget(
+        marker="", method="post", data={"action": "ignore"},
+        kwargs={"listing_id": _store(tenant)[1].pk}),
+    "channels:store_order_list": lambda tenant: ProbeTarget(marker=_store(tenant)[2].name),
+    "api:channels:store_order_list": lambda tenant: ProbeTarget(
+        marker=f'"platform_order_id":"{_store(tenant)[2].platform_order_id}"'),
+    "api:channels:listing_list": lambda tenant: ProbeTarget(
+        marker=f'"sku":"{_store(tenant)[1].sku}"'),
+})

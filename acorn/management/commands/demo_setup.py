@@ -21,6 +21,7 @@ DEMO_USERS = [("admin", Role.ADMIN), ("ops", Role.OPERATIONS), ("viewer", Role.V
 DEMO_SEEDERS = [
     "inventory.demo.seed",
     "channels.demo.seed",
+    "channels.services.stores.demo.seed",
     "invoicing.demo.seed",
     "reconciliation.demo.seed",
 ]

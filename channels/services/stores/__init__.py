@@ -16,7 +16,13 @@ from channels.services.stores.connections import (
     location_mapping_set,
     store_url_problem,
 )
-from channels.services.stores.listings import listing_review, listings_import, listings_upsert
+from channels.services.stores.listings import (
+    connection_bootstrap,
+    listing_review,
+    listings_import,
+    listings_upsert,
+    store_bootstrap_due,
+)
 from channels.services.stores.orders import (
     store_order_apply,
     store_orders_poll,
@@ -36,6 +42,8 @@ from channels.services.stores.push import (
 )
 
 __all__ = [
+    "connection_bootstrap",
+    "store_bootstrap_due",
     "connection_adapter",
     "connection_create",
     "connection_get",

@@ -180,3 +180,41 @@ def listing_review(*, tenant, listing_id: int, action: str, product_id: int | No
                  after={"product": listing.product_id, "match_state": listing.match_state},
                  summary=f"Listing {action}")
     return listing
+
+
+def connection_bootstrap(*, tenant, connection_id: int) -> dict:
+    """First contact with a new store, without an admin at hand (the demo,
+    a connection created through the API): test it (reads its locations);
+    when the tenant has exactly one warehouse and no primary location is
+    chosen yet, map the store's first location (in the store's own order)
+    to it as the primary; then import and match the listings. An admin
+    changes the mapping on the locations page; a tenant with several
+    warehouses waits for that mapping.
+    """
+    from channels.models import StoreLocationMapping
+    from channels.services.stores.connections import connection_test, location_mapping_set
+    from inventory.selectors import warehouse_list
+
+    connection = connection_test(tenant=tenant, connection_id=connection_id)
+    result = {"tested": bool(connection.last_connection_test_ok), "mapped": False,
+              "listings": None}
+    if not connection.last_connection_test_ok:
+        return result
+    locations = list(StoreLocationMapping.objects.filter(tenant=tenant, connection=connection)
+                     .order_by("id"))  # the order the store listed them in
+    warehouses = list(warehouse_list(tenant=tenant)[:2])
+    if locations and len(warehouses) == 1 and not any(row.is_primary for row in locations):
+        location_mapping_set(tenant=tenant, connection_id=connection.pk, mappings={
+            locations[0].pk: {"warehouse_id": warehouses[0].pk, "is_primary": True}})
+        result["mapped"] = True
+    result["listings"] = listings_import(tenant=tenant, connection_id=connection.pk)
+    return result
+
+
+def store_bootstrap_due(*, tenant) -> list[int]:
+    """Active connections never tested: their first contact is due."""
+    from channels.models import StoreConnection, StoreConnectionStatus
+
+    return list(StoreConnection.objects.filter(
+        tenant=tenant, status=StoreConnectionStatus.ACTIVE, last_connection_test_at__isnull=True,
+    ).values_list("id", flat=True))

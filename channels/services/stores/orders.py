@@ -56,6 +56,7 @@ SOURCE_TYPE = "store_order"
 # the platform indexes late is never skipped (store-channels.md §4).
 POLL_OVERLAP = timedelta(minutes=2)
 MAX_POLL_PAGES = 200
+DUE_SLACK = timedelta(seconds=10)
 ORDER_TOPIC_WORDS = ("order",)
 
 
@@ -245,8 +246,12 @@ def store_orders_poll(*, tenant, connection_id: int) -> dict[str, int]:
 def store_orders_poll_due(*, tenant, now=None) -> list[int]:
     now = now or timezone.now()
     due = []
-    for connection in StoreConnection.objects.filter(tenant=tenant, status="active"):
-        interval = timedelta(minutes=connection.order_poll_interval_minutes)
+    for connection in StoreConnection.objects.filter(
+        tenant=tenant, status="active", last_connection_test_at__isnull=False
+    ):
+        # Less the dispatcher's own jitter: a poll 60.1 s after the last one
+        # at a 1-minute interval is due, not skipped to the next minute.
+        interval = timedelta(minutes=connection.order_poll_interval_minutes) - DUE_SLACK
         if connection.last_order_poll_at is None or connection.last_order_poll_at + interval <= now:
             due.append(connection.pk)
     return due

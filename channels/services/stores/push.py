@@ -169,6 +169,21 @@ def _ats_for(*, tenant, connection, listings: Sequence[Listing]) -> dict[int, in
             if listing.product_id in atp else 0 for listing in listings}
 
 
+def _own_orders(*, tenant, connection, listings: Sequence[Listing]) -> dict[int, int]:
+    """Per product: units of this store's orders we hold or shipped (reserved
+    minus released). The store took them off its own number when the order
+    was placed, so a delta must not take them off again."""
+    from django.db.models import F, Sum
+
+    from channels.models import StoreOrderLine
+
+    rows = StoreOrderLine.objects.filter(
+        tenant=tenant, order__connection=connection,
+        product_id__in={listing.product_id for listing in listings},
+    ).values("product_id").annotate(own=Sum(F("reserved_quantity") - F("released_quantity")))
+    return {row["product_id"]: row["own"] or 0 for row in rows}
+
+
 def _ref(listing: Listing) -> ItemRef:
     return ItemRef(item_id=listing.item_id, variant_id=listing.variant_id)
 
@@ -209,6 +224,8 @@ def _orders_import(*, tenant, connection) -> None:
 def _row_apply(listing: Listing, row: RowResult, target: int, counts: PushCounts, now) -> bool:
     """Record one row's outcome; True when the listing is done."""
     if row.outcome == WriteOutcome.APPLIED:
+        if hasattr(listing, "own_orders_next"):
+            listing.own_orders_at_push = listing.own_orders_next
         listing.last_pushed_ats = target
         listing.last_pushed_at = now
         listing.last_seen_ats = target
@@ -313,10 +330,13 @@ def _write_no_cas(*, tenant, connection, adapter, location, listings, counts) ->
         _orders_import(tenant=tenant, connection=connection)
         _refresh(adapter=adapter, location=location, listings=absolute)
     targets = _ats_for(tenant=tenant, connection=connection, listings=listings)
+    own = _own_orders(tenant=tenant, connection=connection, listings=listings)
     sets, set_batch, deltas, delta_batch = [], [], [], []
     for listing in listings:
         target = targets[listing.pk]
+        own_now = own.get(listing.product_id, 0)
         if listing in absolute:
+            listing.own_orders_at_push = own_now
             if listing.last_seen_ats == target and not listing.outcome_unknown:
                 listing.last_pushed_ats, listing.last_pushed_at = target, now
                 counts.unchanged += 1
@@ -324,8 +344,14 @@ def _write_no_cas(*, tenant, connection, adapter, location, listings, counts) ->
             sets.append(LevelWrite(ref=_ref(listing), location_id=location, target_ats=target))
             set_batch.append((listing, target))
         else:
-            delta = target - listing.last_pushed_ats
+            # Our ATS moved by (target - last pushed); the part due to this
+            # store's own orders (own_now - own at the last push) the store
+            # has applied itself.
+            delta = (target - listing.last_pushed_ats) + (own_now - listing.own_orders_at_push)
+            listing.own_orders_next = own_now  # taken when the delta is applied
             if delta == 0:
+                listing.last_pushed_ats = target
+                listing.own_orders_at_push = own_now
                 counts.unchanged += 1
                 continue
             if adapter.capabilities.delta_writes:
@@ -350,6 +376,7 @@ def _write_no_cas(*, tenant, connection, adapter, location, listings, counts) ->
 def _listings_save(listings: Sequence[Listing]) -> None:
     Listing.objects.bulk_update(list(listings), [
         "last_pushed_ats", "last_pushed_at", "last_seen_ats", "cas_token", "last_seen_at",
+        "own_orders_at_push",
         "outcome_unknown", "last_error", "push_pending", "updated_at",
     ])
 
@@ -496,10 +523,13 @@ def store_reconcile_due(*, tenant, now=None) -> list[int]:
     """Connections whose reconciliation interval has passed."""
     now = now or timezone.now()
     due = []
-    for connection in StoreConnection.objects.filter(tenant=tenant).exclude(
-        status=StoreConnectionStatus.PAUSED
-    ).filter(Q(last_reconcile_at__isnull=True) | Q(last_reconcile_at__lt=now)):
-        interval = timezone.timedelta(minutes=connection.reconcile_interval_minutes)
+    for connection in StoreConnection.objects.filter(
+        tenant=tenant, last_connection_test_at__isnull=False
+    ).exclude(status=StoreConnectionStatus.PAUSED).filter(
+        Q(last_reconcile_at__isnull=True) | Q(last_reconcile_at__lt=now)
+    ):
+        interval = timezone.timedelta(minutes=connection.reconcile_interval_minutes,
+                                      seconds=-10)  # the dispatcher's jitter
         if connection.last_reconcile_at is None or connection.last_reconcile_at + interval <= now:
             due.append(connection.pk)
     return due

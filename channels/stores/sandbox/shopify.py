@@ -64,6 +64,11 @@ from graphql.utilities import value_from_ast_untyped
 from vendor_api.sandbox.server import Router, SandboxRequest, SandboxResponse
 
 API_VERSION = "2026-04"
+# The last version before compare-and-set became mandatory: rows carry
+# ``compareQuantity`` (skipped with ``ignoreCompareQuantity``), a mismatch is
+# COMPARE_QUANTITY_STALE and @idempotent is optional (§0, §1.2).
+LEGACY_VERSION = "2025-10"
+VERSIONS = {API_VERSION, LEGACY_VERSION}
 MAX_QUERY_COST = 1000
 MAX_PAGE = 250
 MAX_INPUT = 250
@@ -87,6 +92,18 @@ REASONS = {"correction", "cycle_count_available", "received", "restock", "damage
 WEBHOOK_TOPICS = {"orders/create", "orders/updated", "orders/cancelled",
                   "inventory_levels/update", "bulk_operations/finish"}
 WEBHOOK_MAX_ATTEMPTS = 8
+# Pagination stops here; past it only a bulk operation reads a connection.
+PAGINATION_LIMIT = 25_000
+ALL_SCOPES = frozenset({"read_products", "read_inventory", "write_inventory", "read_locations",
+                        "read_orders"})
+# The access scope each root field needs (ACCESS_DENIED without it).
+ROOT_SCOPES = {
+    "productVariants": "read_products", "productVariantsCount": "read_products",
+    "nodes": "read_inventory", "node": "read_inventory", "locations": "read_locations",
+    "orders": "read_orders", "order": "read_orders",
+    "inventorySetQuantities": "write_inventory", "inventoryAdjustQuantities": "write_inventory",
+    "bulkOperationRunQuery": "read_products",
+}
 IDEMPOTENT_ROOTS = {"inventorySetQuantities", "inventoryAdjustQuantities"}
 # Shopify's error text, not a secret.
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"  # noqa: S105, E501
@@ -115,7 +132,10 @@ def decode_cursor(cursor: str | None) -> dict | None:
     if not cursor:
         return None
     try:
-        return json.loads(base64.b64decode(cursor.encode()))
+        payload = json.loads(base64.b64decode(cursor.encode()))
+        if not isinstance(payload, dict) or not {"sort", "value", "last_id"} <= set(payload):
+            raise ValueError(cursor)
+        return payload
     except (ValueError, TypeError):
         raise GraphQLFailure("Invalid cursor for current pagination sort.", "BAD_REQUEST") from None
 
@@ -169,6 +189,7 @@ class Shop:
     access_tokens: set[str] = field(default_factory=set)  # non-expiring (legacy custom app)
     issued_tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry
     token_lifetime: int = 86399
+    scopes: frozenset = ALL_SCOPES
     maximum_available: float = 2000.0
     restore_rate: float = 100.0
     bucket: float = 2000.0
@@ -382,6 +403,8 @@ def access_token(request: SandboxRequest) -> SandboxResponse:
     fault = _take_fault(shop, "oauth")
     if fault is not None and fault["kind"] == "status":
         return _json(int(fault.get("status", 503)), {"errors": "Service unavailable"})
+    if fault is not None and fault["kind"] == "slow":
+        time.sleep(float(fault.get("seconds", 1)))
     content_type = request.headers.get("Content-Type", "")
     if "json" in content_type:
         form = request.json() or {}
@@ -400,8 +423,7 @@ def access_token(request: SandboxRequest) -> SandboxResponse:
                                "error_description": "Client authentication failed."})
         token = "shpat_" + secrets.token_hex(16)
         shop.issued_tokens[token] = shop.clock.time() + shop.token_lifetime
-    return _json(200, {"access_token": token, "scope": "read_products,read_inventory,"
-                       "write_inventory,read_locations,read_orders",
+    return _json(200, {"access_token": token, "scope": ",".join(sorted(shop.scopes)),
                        "expires_in": shop.token_lifetime})
 
 
@@ -436,6 +458,7 @@ class Context:
     fragments: dict[str, FragmentDefinitionNode]
     base_url: str
     bulk: bool = False
+    version: str = API_VERSION
     # Bulk mode: connections met inside a node are deferred to their own
     # JSONL lines (with ``__parentId``) instead of nesting.
     bulk_parent: str | None = None
@@ -598,6 +621,8 @@ def paginate(rows: list[tuple[Any, dict]], args: dict, ctx: Context, sort_key: s
                                  "BAD_REQUEST")
     else:
         count = len(rows)
+    if not ctx.bulk:
+        rows = rows[:PAGINATION_LIMIT]
     if args.get("reverse"):
         rows = list(reversed(rows))
     after = decode_cursor(args.get("after"))
@@ -700,8 +725,8 @@ def item_node(shop: Shop, item_id: int, ctx: Context | None = None) -> dict:
 
     return {"__typename": "InventoryItem", "_id": item_id, "id": gid("InventoryItem", item_id),
             "sku": sku, "tracked": item["tracked"], "updatedAt": iso(item["updated_at"]),
-            "duplicateSkuCount": sum(1 for v in shop.variants.values()
-                                     if sku and v["sku"] == sku) - 1 if sku else 0,
+            "duplicateSkuCount": lambda _a: (sum(1 for v in shop.variants.values()
+                                                 if v["sku"] == sku) - 1) if sku else 0,
             "variant": lambda _a: variant_node(shop, item["variant_id"], ctx),
             "inventoryLevels": levels, "inventoryLevel": single_level}
 
@@ -989,8 +1014,9 @@ def _inventory_write(args, ctx: Context, node: FieldNode, *, adjust: bool) -> di
         raise GraphQLFailure(
             f"The input array size of {len(rows)} is greater than the maximum allowed of "
             f"{MAX_INPUT}.", "MAX_INPUT_SIZE_EXCEEDED", path=[node.name.value, rows_key])
+    legacy = ctx.version < API_VERSION
     for index, row in enumerate(rows):
-        if "changeFromQuantity" not in row:
+        if not legacy and "changeFromQuantity" not in row:
             kind = "InventoryChangeInput" if adjust else "InventoryQuantityInput"
             raise GraphQLFailure(
                 f"Variable $input of type {'InventoryAdjustQuantitiesInput' if adjust else 'InventorySetQuantitiesInput'}! "  # noqa: E501
@@ -1056,16 +1082,22 @@ def _inventory_write(args, ctx: Context, node: FieldNode, *, adjust: bool) -> di
             error("INVALID_QUANTITY_TOO_HIGH", path + ["quantity"],
                   "The quantity can't be higher than 1,000,000,000.")
             continue
-        expected = row.get("changeFromQuantity")
+        if legacy:
+            expected = None if payload.get("ignoreCompareQuantity") else \
+                row.get("compareQuantity")
+            stale_code, stale_field = "COMPARE_QUANTITY_STALE", "compareQuantity"
+        else:
+            expected = row.get("changeFromQuantity")
+            stale_code, stale_field = "CHANGE_FROM_QUANTITY_STALE", "changeFromQuantity"
         if expected is not None and int(expected) != current:
-            error("CHANGE_FROM_QUANTITY_STALE", path + ["changeFromQuantity"],
+            error(stale_code, path + [stale_field],
                   "The specified compare quantity does not match the current quantity.")
             continue
         resolved.append((item_id, location_id, level, current, target, row))
     if errors:
         # All or nothing: one bad row and nothing is applied.
         shop.stats["user_errors"] += 1
-        if any(e["code"] == "CHANGE_FROM_QUANTITY_STALE" for e in errors):
+        if any(e["code"].endswith("QUANTITY_STALE") for e in errors):
             shop.stats["stale"] += 1
         return _payload(node, ctx, {"inventoryAdjustmentGroup": None, "userErrors": errors})
     changes = []
@@ -1099,7 +1131,51 @@ def m_adjust_quantities(args, ctx, node):
     return _inventory_write(args, ctx, node, adjust=True)
 
 
+def _topic_name(enum_value: str) -> str | None:
+    """ORDERS_CREATE -> orders/create (the REST topic the headers carry)."""
+    for topic in WEBHOOK_TOPICS:
+        if topic.replace("/", "_").upper() == str(enum_value):
+            return topic
+    return None
+
+
+def _subscription_node(subscription_id: int, topic: str, url: str) -> dict:
+    return {"__typename": "WebhookSubscription", "_id": subscription_id,
+            "id": gid("WebhookSubscription", subscription_id),
+            "topic": topic.replace("/", "_").upper(), "uri": url, "format": "JSON"}
+
+
+def m_webhook_create(args, ctx: Context, node: FieldNode):
+    shop = ctx.shop
+    topic = _topic_name(args.get("topic"))
+    spec = args.get("webhookSubscription") or {}
+    url = spec.get("uri") or spec.get("callbackUrl")
+    errors = []
+    if topic is None:
+        errors.append({"field": ["topic"], "message": "Topic is not supported."})
+    elif not url or not re.fullmatch(r"https?://\S+", url):
+        errors.append({"field": ["webhookSubscription", "uri"], "message": "Address is invalid"})
+    elif any(t == topic and u == url for t, u in shop.subscriptions):
+        errors.append({"field": ["webhookSubscription", "uri"],
+                       "message": "Address for this topic has already been taken"})
+    if errors:
+        return _payload(node, ctx, {"webhookSubscription": None, "userErrors": [
+            {"__typename": "UserError", **e} for e in errors]})
+    shop.subscriptions.append((topic, url))
+    return _payload(node, ctx, {"webhookSubscription": _subscription_node(
+        len(shop.subscriptions), topic, url), "userErrors": []})
+
+
+def q_webhook_subscriptions(args, ctx: Context):
+    rows = [(index, _subscription_node(index, topic, url))
+            for index, (topic, url) in enumerate(ctx.shop.subscriptions, start=1)]
+    return paginate(rows, args, ctx)
+
+
+QUERY_ROOTS["webhookSubscriptions"] = q_webhook_subscriptions
+
 MUTATION_ROOTS = {
+    "webhookSubscriptionCreate": m_webhook_create,
     "inventorySetQuantities": m_set_quantities,
     "inventoryAdjustQuantities": m_adjust_quantities,
     "bulkOperationRunQuery": m_bulk_run_query,
@@ -1124,6 +1200,9 @@ def _execute_mutation(node: FieldNode, ctx: Context) -> tuple[dict, bool]:
         with shop.lock:
             return MUTATION_ROOTS[root](args, ctx, node), False
     key = _idempotency_key(node, ctx.variables)
+    if not key and ctx.version < API_VERSION:
+        with shop.lock:
+            return MUTATION_ROOTS[root](args, ctx, node), False
     if not key:
         raise GraphQLFailure(
             "The @idempotent directive is required for this mutation but was not provided.",
@@ -1165,11 +1244,13 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
     if shop is None:
         return _json(404, {"errors": "Not Found"})
     headers = {"X-Shopify-API-Version": API_VERSION, "X-Request-Id": str(uuid.uuid4())}
-    if request.path_params["version"] != API_VERSION:
-        # Real Shopify serves the oldest supported version instead; the
-        # simulator models 2026-04 only and says so.
-        return _json(404, {"errors": f"API version {request.path_params['version']} is not "
-                           f"served by the sandbox (only {API_VERSION})."}, headers)
+    version = request.path_params["version"]
+    if version not in VERSIONS:
+        # Real Shopify falls back to the oldest supported version; the
+        # simulator models two versions and says so.
+        return _json(404, {"errors": f"API version {version} is not served by the sandbox "
+                           f"({', '.join(sorted(VERSIONS))})."}, headers)
+    headers["X-Shopify-API-Version"] = version
     try:
         body = request.json() or {}
     except ValueError:
@@ -1194,7 +1275,8 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
     operation = operations[0]
     ctx = Context(shop, dict(body.get("variables") or {}),
                   {d.name.value: d for d in document.definitions
-                   if isinstance(d, FragmentDefinitionNode)}, request.base_url)
+                   if isinstance(d, FragmentDefinitionNode)}, request.base_url,
+                  version=version)
     roots = list(_fields(operation.selection_set, ctx))
     root_names = [r.name.value for r in roots]
     first_root = root_names[0] if root_names else ""
@@ -1204,6 +1286,10 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
         kind = fault["kind"]
         if kind == "status":
             status = int(fault.get("status", 503))
+            if status == 429:  # the REST-style answer some surfaces give
+                return _json(429, {"errors": "Exceeded 2 calls per second for api client. "
+                                   "Reduce request rates to resume uninterrupted service."},
+                             headers | {"Retry-After": str(fault.get("retry_after", 2.0))})
             return _json(status, {"errors": "Internal Server Error" if status == 500
                                   else "Service Unavailable"}, headers)
         if kind == "unauthorized":
@@ -1231,6 +1317,17 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
                 "extensions": {"code": "undefinedField", "typeName":
                                "Mutation" if is_mutation else "QueryRoot",
                                "fieldName": root.name.value}}]}, headers)
+    for root in roots:
+        scope = ROOT_SCOPES.get(root.name.value)
+        if scope and scope not in shop.scopes:
+            return _json(200, {"errors": [{
+                "message": f"Access denied for {root.name.value} field. Required access: "
+                           f"`{scope}` access scope.",
+                "path": [root.name.value],
+                "extensions": {"code": "ACCESS_DENIED", "requiredAccess":
+                               f"`{scope}` access scope.",
+                               "documentation": "https://shopify.dev/api/usage/access-scopes"}}]},
+                headers)
     try:
         requested = (MUTATION_COST * len(roots) if is_mutation
                      else requested_cost(operation.selection_set, ctx))
@@ -1278,6 +1375,11 @@ def graphql(request: SandboxRequest) -> SandboxResponse:
                 actual += cost
     except GraphQLFailure as failure:
         errors.append(_error(failure))
+        data = None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        # A variable of the wrong shape: Shopify answers a coercion error, not a 500.
+        errors.append({"message": f"Variable or argument has an invalid value: {error!r}",
+                       "extensions": {"code": "INVALID_VARIABLE"}})
         data = None
     actual = min(actual, requested)
     with shop.lock:
@@ -1488,7 +1590,7 @@ def c_shop(request, sandbox, shop, body):
 @_control
 def c_settings(request, sandbox, shop, body):
     """{maximum_available, restore_rate, token_lifetime, idempotency_retention, bulk_seconds,
-    bucket}: change a shop's plan or limits."""
+    bucket, scopes, access_token}: change a shop's plan, limits or app."""
     with shop.lock:
         for key in ("maximum_available", "restore_rate", "idempotency_retention",
                     "bulk_seconds", "bucket"):
@@ -1496,6 +1598,11 @@ def c_settings(request, sandbox, shop, body):
                 setattr(shop, key, float(body[key]))
         if "token_lifetime" in body:
             shop.token_lifetime = int(body["token_lifetime"])
+        if "scopes" in body:
+            unknown = set(body["scopes"]) - ALL_SCOPES
+            if unknown:
+                raise ValueError(f"Unknown scopes {sorted(unknown)}.")
+            shop.scopes = frozenset(body["scopes"])
         if "access_token" in body:
             shop.access_tokens = {body["access_token"]} if body["access_token"] else set()
     return {"ok": True}
@@ -1631,8 +1738,22 @@ def c_stats(request, sandbox, shop, body):
             "idempotency_keys": len(shop.idempotency)}
 
 
+# The shop every sandbox starts with (the demo's store connection points at
+# it: ``{sandbox}/shopify/acorn-demo``); the demo adds its variants through
+# ``POST /_sandbox/shopify/acorn-demo/variants``. Sandbox-only credentials.
+DEMO_SHOP = {
+    "name": "acorn-demo",
+    "access_token": "shpat_acorn_demo_sandbox_token",  # noqa: S105 (sandbox only)
+    "client_id": "acorn-demo-client",
+    "client_secret": "acorn-demo-sandbox-secret",  # noqa: S105 (sandbox only)
+    "locations": ["Main warehouse", "Retail store"],
+}
+
+
 def register(router: Router) -> None:
-    router.context.setdefault("shopify", ShopifySandbox())
+    sandbox = router.context.setdefault("shopify", ShopifySandbox())
+    if DEMO_SHOP["name"] not in sandbox.shops:
+        sandbox.create_shop(dict(DEMO_SHOP))
     prefix = "/shopify/{shop}"
     router.add("POST", prefix + "/admin/api/{version}/graphql.json", graphql)
     router.add("POST", prefix + "/admin/oauth/access_token", access_token)

@@ -86,11 +86,6 @@ def test_stock_and_orders_flow_both_ways(scope, sandbox, connection):
     assert StockLevel.objects.get(product=products[0]).reserved == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine (channels/services/stores/push.py, h12): the delta after a store order is "
-    "target - last_pushed_ats, but BigCommerce already took the order off its on-hand "
-    "(update_stock_behavior order_placed), so the order is subtracted twice until "
-    "reconciliation repairs it"))
 def test_a_store_order_is_not_subtracted_twice_by_the_next_push(scope, sandbox, connection):
     connection, _products, _warehouse, view = connection
     store_tenant_push(tenant=scope)
