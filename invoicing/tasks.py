@@ -3,8 +3,8 @@
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from acorn.celery_app import Queue
 from acorn.models import Tenant
+from acorn.queues import Queue
 from acorn.tenancy import tenant_task
 from invoicing.documents import render
 

@@ -264,7 +264,7 @@ class ReturnReportForm(forms.Form):
 
 class ReturnListView(TenantViewMixin, View):
     def get(self, request, tenant_slug, form=None, report_form=None, report_errors=None):
-        from inventory.selectors.catalog import warehouse_list
+        from inventory.selectors import warehouse_list
 
         return render(request, "reconciliation/return_list.html", {
             "page": self.paginate(request, selectors.return_list(tenant=self.tenant)),
@@ -306,7 +306,7 @@ class ReturnListView(TenantViewMixin, View):
 
 class ReturnActionView(TenantViewMixin, View):
     def post(self, request, tenant_slug, return_id, action):
-        from inventory.selectors.catalog import warehouse_list
+        from inventory.selectors import warehouse_list
 
         if not selectors.return_list(tenant=self.tenant).filter(pk=return_id).exists():
             raise Http404("No such return.")

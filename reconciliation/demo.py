@@ -91,7 +91,7 @@ def _return_seed(*, tenant, invoice, line) -> None:
     """One unit of the first invoice's first line comes back: stock, a
     returns credit note, matched to the RTV deduction."""
     from acorn.exceptions import ApplicationError
-    from inventory.selectors.catalog import warehouse_list
+    from inventory.selectors import warehouse_list
     from reconciliation.services.returns import (
         return_credit_note,
         return_receive,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from acorn.celery_app import Queue
 from acorn.models import Tenant
+from acorn.queues import Queue
 from acorn.tenancy import tenant_task
 from channels.services import stores as services
 

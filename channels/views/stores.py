@@ -356,7 +356,7 @@ class StoreWebhookView(View):
             logger.warning("store webhook for %s refused: %s", connection_id, error)
             return HttpResponse(status=400)
         if event is not None:
-            from acorn.celery_app import Queue
+            from acorn.queues import Queue
             from channels.tasks.stores import store_webhooks_process_task
 
             if request_can_enqueue():

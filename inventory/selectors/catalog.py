@@ -130,3 +130,25 @@ def setup_status(*, tenant) -> dict[str, bool]:
         "warehouse": Warehouse.objects.filter(tenant=tenant, is_active=True).exists(),
         "stock_loaded": StockLevel.objects.filter(tenant=tenant, on_hand__gt=0).exists(),
     }
+
+
+def product_ids_by_sku_and_gtin(
+    *, tenant, skus, gtins
+) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Product ids per SKU and per GTIN (lists: a duplicate is a conflict
+    the caller reports), two queries, for matching store listings."""
+    skus = [s for s in skus if s]
+    gtins = [g for g in gtins if g]
+    by_sku: dict[str, list[int]] = {}
+    by_gtin: dict[str, list[int]] = {}
+    if skus:
+        for product_id, sku in Product.objects.filter(tenant=tenant, sku__in=skus).values_list(
+            "id", "sku"
+        ):
+            by_sku.setdefault(sku, []).append(product_id)
+    if gtins:
+        for product_id, gtin in Product.objects.filter(
+            tenant=tenant, gtin__in=gtins
+        ).values_list("id", "gtin"):
+            by_gtin.setdefault(gtin, []).append(product_id)
+    return by_sku, by_gtin

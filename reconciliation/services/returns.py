@@ -162,7 +162,7 @@ def returns_report_import(*, tenant, data: bytes, actor=None, currency_default: 
 @transaction.atomic
 def return_receive(*, tenant, return_id: int, warehouse, actor=None) -> ReturnEvent:
     """The goods are back: a return movement into ``warehouse`` (once)."""
-    from inventory.services.stock import stock_return
+    from inventory.services import stock_return
 
     event = ReturnEvent.objects.select_for_update().filter(tenant=tenant, pk=return_id).first()
     if event is None:

@@ -28,27 +28,14 @@ from channels.services.stores.connections import (
 )
 from channels.services.stores.runs import store_run_fail, store_run_finish, store_run_start
 from channels.stores.adapter import ChannelSku, StoreError
+from inventory.selectors import product_ids_by_sku_and_gtin
 
 PUSHABLE = (ListingMatch.AUTO, ListingMatch.CONFIRMED)
 MAX_PAGES = 1000  # 250 items a page: far beyond Shopify's 25,000-object cap
 
 
 def _candidates(*, tenant, skus: set[str], gtins: set[str]) -> tuple[dict, dict]:
-    from inventory.models import Product
-
-    by_sku: dict[str, list[int]] = {}
-    by_gtin: dict[str, list[int]] = {}
-    rows = Product.objects.filter(tenant=tenant).filter(
-        sku__in=[s for s in skus if s]
-    ).values_list("id", "sku") if skus else []
-    for product_id, sku in rows:
-        by_sku.setdefault(sku, []).append(product_id)
-    if gtins:
-        for product_id, gtin in Product.objects.filter(
-            tenant=tenant, gtin__in=[g for g in gtins if g]
-        ).values_list("id", "gtin"):
-            by_gtin.setdefault(gtin, []).append(product_id)
-    return by_sku, by_gtin
+    return product_ids_by_sku_and_gtin(tenant=tenant, skus=skus, gtins=gtins)
 
 
 def listing_match_decide(*, sku: str, gtin: str, by_sku: dict, by_gtin: dict

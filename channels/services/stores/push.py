@@ -119,10 +119,11 @@ def store_push_soon(*, tenant_id: int) -> None:
         return
     if not cache.add(f"stores:push-soon:{tenant_id}", 1, timeout=DEBOUNCE_SECONDS):
         return
-    from acorn.celery_app import app
+    # By name, on the current Celery app: channels does not import floor 4.
+    from celery import current_app
 
-    app.send_task("channels.stores_push", kwargs={"tenant_id": tenant_id},
-                  countdown=DEBOUNCE_SECONDS, queue="stores")
+    current_app.send_task("channels.stores_push", kwargs={"tenant_id": tenant_id},
+                          countdown=DEBOUNCE_SECONDS, queue="stores")
 
 
 def store_push_on_commit(*, tenant_id: int) -> None:
