@@ -11,9 +11,10 @@ from drf_spectacular.utils import OpenApiResponse
 
 from acorn.api import ERROR_RESPONSES, ErrorSerializer
 
-# Text parameters may hold any character but NUL, which PostgreSQL cannot
-# store or compare (the API answers 400 for it).
-NO_NUL_PATTERN = "^[^\\u0000]*$"
+# Text parameters may hold any character but the C0/C1 control characters
+# (tab, CR and LF excepted) that acorn.input_cleaning refuses with a 400:
+# NUL cannot be stored by PostgreSQL, the others are never meant as text.
+NO_NUL_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
 
 
 class TenantAPISchema(AutoSchema):

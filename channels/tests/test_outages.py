@@ -426,7 +426,7 @@ def test_a_worker_killed_mid_sync_leaves_a_run_the_sweeper_fails(
     }
     worker = _start_worker(f"h6-sweep-{uuid.uuid4().hex[:6]}", env)
     try:
-        Celery(broker=redis_server.url).send_task(
+        Celery(broker=redis_server.url, set_as_current=False).send_task(
             "channels.purchase_orders_sync", queue="amazon",
             kwargs={"tenant_id": live.pk, "account_id": live_account.pk})
         _wait(lambda: sandbox.stats().get("calls:getPurchaseOrders"), 60, "the sync's call")

@@ -52,7 +52,7 @@ def test_a_real_worker_on_the_documents_queue_renders_and_stores_valid_documents
         env=env, cwd=settings.BASE_DIR, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        Celery(broker=broker_url).send_task(
+        Celery(broker=broker_url, set_as_current=False).send_task(
             "invoicing.invoice_render", queue="documents",
             kwargs={"tenant_id": tenant_a.pk, "invoice_id": invoice.pk, "language": "de"})
         deadline = time.monotonic() + 90
