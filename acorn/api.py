@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.utils import timezone
+from django.views.defaults import page_not_found
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import exceptions, permissions, serializers, status
@@ -369,7 +370,6 @@ def not_found(request, exception=None):
     (e.g. /api/v1/products/abc/, which no route matches), pages the 404 page."""
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", "Not found."), status=404)
-    from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
 

@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from acorn.dataio.jobs import JOB_SOFT_TIME_LIMIT_S, import_job_run
 from acorn.models import Tenant
+from acorn.monitoring.heartbeats import BEAT_LAST_RUN_KEY, heartbeat_write
 from acorn.queues import Queue
 from acorn.tenancy import tenant_task
 
@@ -59,7 +60,6 @@ def _declared_routing(task_name: str) -> dict:
 )
 def monitoring_heartbeat():
     """Beat schedules this every minute; readiness reads when it last ran."""
-    from acorn.monitoring.heartbeats import BEAT_LAST_RUN_KEY, heartbeat_write
 
     heartbeat_write(BEAT_LAST_RUN_KEY)
 

@@ -30,7 +30,7 @@ import threading
 from collections import Counter
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from acorn.dependencies import (
@@ -392,7 +392,6 @@ def purchase_order_statuses_sync(
 
 def accounts_due_for_sync(*, tenant, kind: str, now: datetime.datetime | None = None):
     """Active accounts whose poll interval has passed since their last run of ``kind``."""
-    from django.db.models import Max
 
     now = now or timezone.now()
     due = []
