@@ -153,6 +153,8 @@ def tenant_task(func):
 
     @functools.wraps(func)
     def wrapper(*args, tenant_id: int, **kwargs):
+        # Imported here: the database backend imports this module before the
+        # models can load (breaks the cycle).
         from acorn.models import Tenant
 
         tenant = Tenant.objects.get(pk=tenant_id, is_active=True)
