@@ -38,10 +38,6 @@ def current_tenant_id() -> int | None:
     return ref.id if ref else None
 
 
-def current_tenant() -> TenantRef | None:
-    return _current_tenant.get()
-
-
 # Two narrower keys for row-level security on the tables read before a
 # tenant is known (acorn/rls.py): the signed-in user, whose memberships the
 # tenant switcher lists, and the prefix of the API key being looked up.

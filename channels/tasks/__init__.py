@@ -12,6 +12,5 @@ from channels.tasks import (  # noqa: F401
     purchase_orders,
     reports,
     runs,
-    shipments,
     submissions,
 )
