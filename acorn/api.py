@@ -175,6 +175,9 @@ class UpdatedSincePagination:
     """
 
     SETTLE_SECONDS = 5
+    # The clock the settle horizon is measured on (a test moves it forward
+    # instead of waiting).
+    clock = staticmethod(timezone.now)
     page_size = StableCursorPagination.page_size
     max_page_size = StableCursorPagination.max_page_size
 
@@ -187,7 +190,7 @@ class UpdatedSincePagination:
             queryset = queryset.filter(
                 Q(updated_at__gt=updated_since) | Q(updated_at=updated_since, id__gt=after_id)
             )
-        horizon = timezone.now() - datetime.timedelta(seconds=self.SETTLE_SECONDS)
+        horizon = self.clock() - datetime.timedelta(seconds=self.SETTLE_SECONDS)
         queryset = queryset.filter(updated_at__lte=horizon).order_by("updated_at", "id")
         self.page = list(queryset[: size + 1])
         self.has_next = len(self.page) > size
