@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.utils import timezone
+from django.views.defaults import page_not_found
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import exceptions, permissions, serializers, status
@@ -174,6 +175,9 @@ class UpdatedSincePagination:
     """
 
     SETTLE_SECONDS = 5
+    # The clock the settle horizon is measured on (a test moves it forward
+    # instead of waiting).
+    clock = staticmethod(timezone.now)
     page_size = StableCursorPagination.page_size
     max_page_size = StableCursorPagination.max_page_size
 
@@ -186,7 +190,7 @@ class UpdatedSincePagination:
             queryset = queryset.filter(
                 Q(updated_at__gt=updated_since) | Q(updated_at=updated_since, id__gt=after_id)
             )
-        horizon = timezone.now() - datetime.timedelta(seconds=self.SETTLE_SECONDS)
+        horizon = self.clock() - datetime.timedelta(seconds=self.SETTLE_SECONDS)
         queryset = queryset.filter(updated_at__lte=horizon).order_by("updated_at", "id")
         self.page = list(queryset[: size + 1])
         self.has_next = len(self.page) > size
@@ -369,7 +373,6 @@ def not_found(request, exception=None):
     (e.g. /api/v1/products/abc/, which no route matches), pages the 404 page."""
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", "Not found."), status=404)
-    from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
 

@@ -3,7 +3,6 @@
 from celery import Celery
 
 from acorn.env import settings_module_default
-from acorn.queues import Queue
 
 # Production unless told otherwise: a worker or beat started without
 # configuration refuses to run without its secrets (wsgi.py does the same);
@@ -13,9 +12,8 @@ settings_module_default("acorn.settings.production")
 app = Celery("acorn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-app.conf.task_queues_names = [queue.value for queue in Queue]
+# Every task names its queue (acorn.queues.Queue); the queues are declared
+# on first use, so a worker started with ``-Q amazon`` needs no list here.
 app.conf.task_create_missing_queues = True
 
 

@@ -13,7 +13,9 @@ import logging
 
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
-from django.db import connections
+from django.db import connections, transaction
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError as BrokerOperationalError
@@ -109,8 +111,6 @@ class DependencyOutageMiddleware:
 
 
 def outage_response(request, exception):
-    from django.http import HttpResponse, JsonResponse
-    from django.template import loader
 
     message = dependency_message(exception)
     if request.path.startswith("/api/"):
@@ -139,7 +139,6 @@ def enqueue_after_commit(send, *, on_unavailable) -> None:
     The caller's record must be retryable without the message (a periodic
     task picks it up), so a lost message delays the work and loses nothing.
     """
-    from django.db import transaction
 
     def run() -> None:
         try:

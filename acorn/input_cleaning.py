@@ -29,6 +29,7 @@ import json
 import logging
 import re
 
+from django import forms
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -160,7 +161,6 @@ def integer_bounds_install() -> None:
     middleware above, and bounds on DRF's IntegerField would also land on
     every output field of the OpenAPI schema (where ids are bigint).
     """
-    from django import forms
 
     _bound(forms.IntegerField, excluded=(forms.FloatField, forms.DecimalField))
 

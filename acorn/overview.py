@@ -24,6 +24,63 @@ OVERVIEW_SELECTORS = [
 ]
 
 
+# The words of each card the selectors report by code: (label, hint, how
+# to show a parameter). The selectors return numbers and the page to open;
+# the text and the links live here, with the wiring.
+CARD_TEXT = {
+    "purchase_orders_new": (_("New purchase orders"),
+                            _("%(blocked)s blocked by unmapped lines"), {}),
+    "exceptions_open": (_("Open exceptions"), _("Amazon channel work queue"), {}),
+    "acknowledgements_waiting": (
+        _("Acknowledgements waiting"),
+        _("%(due)s due within 4 hours; %(troubled)s submissions need attention"), {},
+    ),
+    "secrets_to_rotate": (_("LWA client secrets to rotate"),
+                          _("Amazon requires a new client secret every 180 days"), {}),
+    "accounts_reauth_needed": (_("Accounts needing re-authorization"),
+                               _("Syncs are paused until new credentials are saved"), {}),
+    "api_health_idle": (_("Amazon API health: %(account)s"),
+                        _("No calls in the last %(minutes)s minutes"), {}),
+    "api_health": (
+        _("Amazon API health: %(account)s"),
+        _("%(calls)s calls in %(minutes)s min · 429 share %(throttled)s %% · p95 %(p95)s ms"),
+        {"throttled": "{:g}", "p95": "{:.0f}"},
+    ),
+    "out_of_stock": (_("Out of stock"), _("Active products with none on hand"), {}),
+    "promised": (_("Promised"), _("Products with holds or reservations"), {}),
+    "to_order": (_("To order"), _("Purchase suggestions to review"), {}),
+    "atp_changes_pending": (_("Stock changes to push"),
+                            _("Products waiting for the channels to pick up"), {}),
+    "invoices_draft": (_("Draft invoices"), _("%(blocked)s blocked by the pre-send check"), {}),
+    "deductions_open": (_("Open deductions"),
+                        _("%(closing)s dispute windows close within %(days)s days"), {}),
+}
+
+
+def card_present(card: dict, *, tenant) -> dict:
+    """One card's data as the home page shows it: words, value, link."""
+    label, hint, formats = CARD_TEXT[card["code"]]
+    params = {
+        name: formats[name].format(value) if name in formats else value
+        for name, value in card.get("params", {}).items()
+    }
+    value = card["value"]
+    if value is None:
+        value = "–"
+    elif card.get("unit") == "%":
+        value = f"{value:g} %"
+    kwargs = {"tenant_slug": tenant.slug, **card.get("url_kwargs", {})}
+    url = reverse(card["url_name"], kwargs=kwargs)
+    if card.get("query"):
+        url = f"{url}?{card['query']}"
+    return {"code": card["code"], "label": str(label) % params, "value": value,
+            "hint": str(hint) % params, "url": url, "tone": card.get("tone", "")}
+
+
+def cards_present(cards: list[dict], *, tenant) -> list[dict]:
+    return [card_present(card, tenant=tenant) for card in cards]
+
+
 def overview_cards(*, tenant) -> list[dict]:
     cards: list[dict] = []
     for path in OVERVIEW_SELECTORS:
@@ -32,7 +89,7 @@ def overview_cards(*, tenant) -> list[dict]:
         except ImportError:
             continue
         cards.extend(selector(tenant=tenant))
-    return cards
+    return cards_present(cards, tenant=tenant)
 
 
 # The home page checklist of a tenant that is not fully set up: what must

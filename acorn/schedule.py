@@ -28,16 +28,16 @@ def periodic_tasks():
     yield (
         "channels-vendor-reports-dispatch",
         crontab(minute=10, hour=5),
-        "channels.vendor_reports_dispatch",
-        {},
+        "acorn.tasks.for_each_tenant",
+        {"args": ("channels.vendor_reports_dispatch",)},
     )
     # Daily at 06:00 UTC: remind admins of LWA client secrets that expire
     # within 14 days (Amazon makes them expire every 180 days).
     yield (
         "channels-account-secret-expiry-check",
         crontab(minute=0, hour=6),
-        "channels.account_secret_expiry_check",
-        {},
+        "acorn.tasks.for_each_tenant",
+        {"args": ("channels.account_secret_expiry_check",)},
     )
     # Every minute: poll getTransaction for sent submissions (backoff per
     # submission inside), flag stale ones, reconcile lost answers, pick up

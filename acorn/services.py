@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
@@ -32,7 +32,9 @@ from acorn.models import (
     AuditEntry,
     Invitation,
     Membership,
+    PlatformTaskFailure,
     Role,
+    TaskFailureStatus,
     Tenant,
     TenantAPIKey,
 )
@@ -216,7 +218,6 @@ def api_key_revoke(*, tenant: Tenant, prefix: str, actor=None) -> TenantAPIKey:
     with tenant_scope(tenant):
         api_key = TenantAPIKey.objects.filter(tenant=tenant, prefix=prefix).first()
     if api_key is None:
-        from acorn.exceptions import NotFoundError
 
         raise NotFoundError("No such API key.")
     if not api_key.revoked:
@@ -542,10 +543,7 @@ def platform_task_failure_record(
     One open row per subject (a partial unique constraint); a racing first
     failure in another worker finds the winner's row and counts on it.
     """
-    from django.db import IntegrityError
-    from django.utils import timezone
 
-    from acorn.models import PlatformTaskFailure, TaskFailureStatus
 
     now = timezone.now()
     for _attempt in range(2):
@@ -576,9 +574,7 @@ def platform_task_failure_record(
 
 @transaction.atomic
 def platform_task_failure_resolve(*, subject_key: str) -> int:
-    from django.utils import timezone
 
-    from acorn.models import PlatformTaskFailure, TaskFailureStatus
 
     now = timezone.now()
     return PlatformTaskFailure.objects.filter(

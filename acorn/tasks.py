@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from acorn.dataio.jobs import JOB_SOFT_TIME_LIMIT_S, import_job_run
 from acorn.models import Tenant
+from acorn.monitoring.heartbeats import BEAT_LAST_RUN_KEY, heartbeat_write
 from acorn.queues import Queue
 from acorn.tenancy import tenant_task
 
@@ -12,6 +13,7 @@ from acorn.tenancy import tenant_task
 @shared_task(
     name="acorn.tasks.housekeeping",
     ignore_result=True,
+    queue=Queue.DEFAULT,
     # Deleting expired sessions is one statement; a minute is generous and
     # a hung database call is cut off.
     soft_time_limit=60,
@@ -24,6 +26,7 @@ def housekeeping():
 @shared_task(
     name="acorn.tasks.for_each_tenant",
     ignore_result=True,
+    queue=Queue.DEFAULT,
     # Only enqueues one message per tenant.
     soft_time_limit=60,
     time_limit=90,
@@ -32,10 +35,19 @@ def for_each_tenant(task_name: str, **kwargs):
     """Fan a per-tenant task out to every active tenant, by task name.
 
     Beat schedules this with the name of a task taking ``tenant_id``; the
-    kernel imports no app to do it.
+    kernel imports no app to do it. A message sent by name is routed to the
+    default queue unless told otherwise, so the queue the task declares (in
+    the worker's registry) is passed along.
     """
+    options = _declared_routing(task_name)
     for tenant_id in Tenant.objects.filter(is_active=True).values_list("id", flat=True):
-        current_app.send_task(task_name, kwargs={"tenant_id": tenant_id, **kwargs})
+        current_app.send_task(task_name, kwargs={"tenant_id": tenant_id, **kwargs}, **options)
+
+
+def _declared_routing(task_name: str) -> dict:
+    task = current_app.tasks.get(task_name)
+    queue = getattr(task, "queue", None)
+    return {"queue": str(queue)} if queue else {}
 
 
 @shared_task(
@@ -48,7 +60,6 @@ def for_each_tenant(task_name: str, **kwargs):
 )
 def monitoring_heartbeat():
     """Beat schedules this every minute; readiness reads when it last ran."""
-    from acorn.monitoring.heartbeats import BEAT_LAST_RUN_KEY, heartbeat_write
 
     heartbeat_write(BEAT_LAST_RUN_KEY)
 

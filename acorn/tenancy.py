@@ -38,10 +38,6 @@ def current_tenant_id() -> int | None:
     return ref.id if ref else None
 
 
-def current_tenant() -> TenantRef | None:
-    return _current_tenant.get()
-
-
 # Two narrower keys for row-level security on the tables read before a
 # tenant is known (acorn/rls.py): the signed-in user, whose memberships the
 # tenant switcher lists, and the prefix of the API key being looked up.
@@ -153,6 +149,8 @@ def tenant_task(func):
 
     @functools.wraps(func)
     def wrapper(*args, tenant_id: int, **kwargs):
+        # Imported here: the database backend imports this module before the
+        # models can load (breaks the cycle).
         from acorn.models import Tenant
 
         tenant = Tenant.objects.get(pk=tenant_id, is_active=True)

@@ -332,12 +332,6 @@ class PurchaseOrder(TenantModel):
         return self.number
 
 
-class LineDecision(models.TextChoices):
-    ACCEPT = "Accepted", _("Accept")
-    BACKORDER = "Backordered", _("Backorder")
-    REJECT = "Rejected", _("Reject")
-
-
 class RejectionReason(models.TextChoices):
     TEMPORARILY_UNAVAILABLE = "TemporarilyUnavailable", _("Temporarily unavailable")
     INVALID_PRODUCT_IDENTIFIER = "InvalidProductIdentifier", _("Invalid product identifier")

@@ -24,7 +24,7 @@ from channels.views import stores as store_views
 
 app_name = "channels"
 urlpatterns: list = [
-    # --- first half: POs, exceptions, sync runs, call log, accounts, mappings
+    # --- purchase orders, exceptions, sync runs, call log, accounts, mappings
     path("purchase-orders/", purchase_orders.PurchaseOrderListView.as_view(), name="po_list"),
     path("purchase-orders/<int:purchase_order_id>/",
          purchase_orders.PurchaseOrderDetailView.as_view(), name="po_detail"),
@@ -50,7 +50,7 @@ urlpatterns: list = [
          name="mapping_import"),
     path("settings/sku-mappings/export/", mappings.MappingExportView.as_view(),
          name="mapping_export"),
-    # --- second half: acknowledgements, submissions, shipments, KPIs
+    # --- acknowledgements, submissions, shipments, KPIs
     path("acknowledgements/", acknowledgements.AckQueueView.as_view(), name="ack_queue"),
     path("purchase-orders/<int:purchase_order_id>/acknowledgement/",
          acknowledgements.AcknowledgementReviewView.as_view(), name="ack_review"),
@@ -88,7 +88,7 @@ urlpatterns: list = [
     path("stores/orders/", store_views.StoreOrderListView.as_view(), name="store_order_list"),
 ]
 api_urlpatterns: list = [
-    # --- first half
+    # --- purchase orders, sync runs, API calls, SKU mappings
     path("purchase-orders/", po_apis.PurchaseOrderListApi.as_view(), name="po_list"),
     path("purchase-orders/<int:purchase_order_id>/", po_apis.PurchaseOrderDetailApi.as_view(),
          name="po_detail"),
@@ -96,7 +96,7 @@ api_urlpatterns: list = [
     path("api-calls/", observability_apis.ApiCallListApi.as_view(), name="api_call_list"),
     path("sku-mappings/", observability_apis.SkuMappingListApi.as_view(),
          name="mapping_list"),
-    # --- second half
+    # --- shipments, submissions, KPIs
     path("shipments/", shipment_apis.ShipmentListApi.as_view(), name="shipment_list"),
     path("submissions/", shipment_apis.SubmissionListApi.as_view(), name="submission_list"),
     path("vendor-kpis/", kpi_apis.VendorKpiApi.as_view(), name="vendor_kpis"),

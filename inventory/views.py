@@ -17,8 +17,7 @@ from acorn.dataio import dataset_response, export_dataset
 from acorn.dataio.jobs import import_upload
 from acorn.dataio.uploads import BoundedUploadMixin, upload_too_large_message
 from acorn.exceptions import ApplicationError
-from acorn.models import AuditAction, ImportJob, Role
-from acorn.services import audit_record, audit_snapshot
+from acorn.models import ImportJob, Role
 from acorn.views import TenantViewMixin
 from inventory import selectors, services
 from inventory.models import HoldKind, HoldStatus, InboundStatus, PlanStatus
@@ -85,12 +84,12 @@ class ProductListView(TenantViewMixin, View):
         if not form.is_valid():
             return self.get(request, tenant_slug, form=form)
         try:
-            product = services.product_create(tenant=self.tenant, **form.cleaned_data)
+            product = services.product_create(
+                tenant=self.tenant, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, "; ".join(exc.messages))
             return self.get(request, tenant_slug, form=form)
-        audit_record(actor=request.user, action=AuditAction.CREATE, instance=product,
-                     after=audit_snapshot(product), summary="Product created")
         messages.success(request, _("Product created."))
         return redirect("inventory:product_detail", tenant_slug=tenant_slug, product_id=product.pk)
 
@@ -158,28 +157,21 @@ class ProductMovementView(TenantViewMixin, View):
                   "actor": request.user}
         try:
             if self.kind == "count":
-                movements = services.stock_count(
+                services.stock_count(
                     counted_quantity=data["quantity"], reason=data["reason"], **common
                 )
             elif self.kind == "receipt":
-                movements = services.stock_receive(
+                services.stock_receive(
                     quantity=data["quantity"], reason=data["reason"], source_type="dashboard",
                     **common,
                 )
             else:
-                movements = services.stock_adjust(
+                services.stock_adjust(
                     quantity=data["quantity"], reason=data["reason"] or "manual", **common
                 )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            audit_record(
-                actor=request.user, action=AuditAction.ACTION, instance=product,
-                summary=f"Stock {self.kind} at {data['warehouse']}: "
-                        f"{', '.join(f'{m.quantity:+d}' for m in movements)}",
-                after={"kind": self.kind, "warehouse": data["warehouse"],
-                       "quantity": data["quantity"], "reason": data["reason"]},
-            )
             messages.success(request, _("Stock updated."))
         return redirect("inventory:product_detail", tenant_slug=tenant_slug, product_id=product.pk)
 
@@ -195,7 +187,7 @@ class ProductHoldView(TenantViewMixin, View):
         if form.is_valid():
             key = form.cleaned_data["idempotency_key"] or uuid.uuid4().hex
             try:
-                hold = services.stock_hold_place(
+                services.stock_hold_place(
                     tenant=self.tenant, lines=[{"product": product,
                                                 "quantity": form.cleaned_data["quantity"]}],
                     source_type="manual", source_ref=f"manual:{key}",
@@ -205,8 +197,6 @@ class ProductHoldView(TenantViewMixin, View):
             except ApplicationError as exc:
                 messages.error(request, exc.message)
             else:
-                audit_record(actor=request.user, action=AuditAction.CREATE, instance=hold,
-                             after=audit_snapshot(hold), summary="Manual hold placed")
                 messages.success(request, _("Hold placed."))
         else:
             messages.error(request, _("Give a quantity and a reason."))
@@ -225,17 +215,13 @@ class HoldListView(TenantViewMixin, View):
 
 class HoldReleaseView(TenantViewMixin, View):
     def post(self, request, tenant_slug, hold_id):
-        hold = selectors.hold_list(tenant=self.tenant).filter(pk=hold_id).first()
-        if hold is None:
-            raise Http404("No such hold.")
-        before = audit_snapshot(hold)
-        services.stock_hold_release(
-            tenant=self.tenant, source_type=hold.source_type, source_ref=hold.source_ref,
-            reason="released in the dashboard", actor=request.user,
-        )
-        hold.refresh_from_db()
-        audit_record(actor=request.user, action=AuditAction.UPDATE, instance=hold, before=before,
-                     after=audit_snapshot(hold), summary="Hold released")
+        try:
+            services.hold_release(
+                tenant=self.tenant, hold_id=hold_id, reason="released in the dashboard",
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            raise Http404(exc.message) from None
         messages.success(request, _("Hold released."))
         return redirect("inventory:hold_list", tenant_slug=tenant_slug)
 
@@ -311,10 +297,7 @@ class PurchasePlanView(TenantViewMixin, View):
         })
 
     def post(self, request, tenant_slug):
-        count = services.purchase_plan_refresh(tenant=self.tenant)
-        audit_record(actor=request.user, action=AuditAction.ACTION,
-                     object_type="inventory.PurchasePlanLine",
-                     summary=f"Purchase plan refreshed ({count} products)")
+        services.purchase_plan_refresh(tenant=self.tenant, actor=request.user)
         messages.success(request, _("Purchase plan refreshed."))
         return redirect("inventory:purchase_plan", tenant_slug=tenant_slug)
 
@@ -325,12 +308,9 @@ class PurchasePlanReviewView(TenantViewMixin, View):
         line = selectors.purchase_plan_list(tenant=self.tenant).filter(pk=line_id).first()
         if line is None or status not in PlanStatus.values:
             raise Http404("No such plan line.")
-        before = audit_snapshot(line)
-        line = services.purchase_plan_review(
+        services.purchase_plan_review(
             tenant=self.tenant, line_id=line.pk, status=status, actor=request.user
         )
-        audit_record(actor=request.user, action=AuditAction.UPDATE, instance=line, before=before,
-                     after=audit_snapshot(line), summary=f"Plan line {status}")
         return redirect("inventory:purchase_plan", tenant_slug=tenant_slug)
 
 
@@ -374,12 +354,12 @@ class WarehouseListView(TenantViewMixin, View):
         if not form.is_valid():
             return self.get(request, tenant_slug, form=form)
         try:
-            warehouse = services.warehouse_create(tenant=self.tenant, **form.cleaned_data)
+            services.warehouse_create(
+                tenant=self.tenant, actor=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             form.add_error(None, "; ".join(exc.messages))
             return self.get(request, tenant_slug, form=form)
-        audit_record(actor=request.user, action=AuditAction.CREATE, instance=warehouse,
-                     after=audit_snapshot(warehouse), summary="Warehouse created")
         messages.success(request, _("Warehouse created."))
         return redirect("inventory:warehouse_list", tenant_slug=tenant_slug)
 

@@ -8,7 +8,6 @@ from typing import NamedTuple
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
-from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import (
     DocumentKind,
@@ -140,20 +139,20 @@ def number_series_get(*, tenant, series_id: int) -> NumberSeries | None:
 
 
 def overview_cards(*, tenant) -> list[dict]:
-    """Home card: drafts waiting, and how many the pre-send check blocks."""
-    from django.urls import reverse
-
+    """Home card data: drafts waiting, and how many the pre-send check
+    blocks (words and link in acorn/overview.py)."""
     counts = Invoice.objects.filter(tenant=tenant, status=InvoiceStatus.DRAFT).aggregate(
         total=Count("id"),
         blocked=Count("id", filter=Q(check_results__contains=[{"level": "block"}])),
     )
     if not counts["total"]:
         return []
-    url = reverse("invoicing:invoice_list", kwargs={"tenant_slug": tenant.slug})
-    return [{"label": _("Draft invoices"), "value": counts["total"],
-             "hint": _("%(blocked)s blocked by the pre-send check") % {
-                 "blocked": counts["blocked"]},
-             "url": f"{url}?status=draft", "tone": "warning" if counts["blocked"] else "ok"}]
+    return [{"code": "invoices_draft", "value": counts["total"],
+             "params": {"blocked": counts["blocked"]},
+             "url_name": "invoicing:invoice_list", "query": "status=draft",
+             "tone": "warning" if counts["blocked"] else "ok"}]
+
+
 # --- Reads for reconciliation (floor 3): plain data, no model instances. ---
 
 class InvoiceForMatching(NamedTuple):

@@ -220,16 +220,13 @@ def return_list(*, tenant, filters: dict | None = None) -> QuerySet[ReturnEvent]
 
 
 def deduction_overview_cards(*, tenant, today=None) -> list[dict]:
-    """Home card: open deductions, and how many windows close within the
-    tenant's alert lead time. (reconciliation.selectors.overview_cards,
-    the ledger's, is the dotted name the home page reads; it extends its
-    cards with these.)"""
+    """Home card data: open deductions, and how many dispute windows close
+    within the tenant's alert lead time (words and link in
+    acorn/overview.py, found through reconciliation.selectors)."""
     import datetime as dt
 
     from django.db.models import Count, Min, Q
-    from django.urls import reverse
     from django.utils import timezone
-    from django.utils.translation import gettext as _
 
     today = today or timezone.localdate()
     lead = dispute_settings_read(tenant=tenant).alert_days_before
@@ -239,8 +236,7 @@ def deduction_overview_cards(*, tenant, today=None) -> list[dict]:
         closest=Min("dispute_due_date"))
     if not counts["total"]:
         return []
-    return [{"label": _("Open deductions"), "value": counts["total"],
-             "hint": _("%(closing)s dispute windows close within %(days)s days") % {
-                 "closing": counts["closing"], "days": lead},
-             "url": reverse("reconciliation:dispute_queue", kwargs={"tenant_slug": tenant.slug}),
+    return [{"code": "deductions_open", "value": counts["total"],
+             "params": {"closing": counts["closing"], "days": lead},
+             "url_name": "reconciliation:dispute_queue",
              "tone": "warning" if counts["closing"] else "ok"}]

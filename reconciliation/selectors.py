@@ -194,3 +194,10 @@ def ledger_totals(*, tenant) -> list[dict]:
     return [{"currency": r["currency"], "total": r["total"] or ZERO,
              "matched": r["matched"] or ZERO,
              "unmatched": (r["total"] or ZERO) - (r["matched"] or ZERO)} for r in rows]
+
+
+def overview_cards(*, tenant) -> list[dict]:
+    """The reconciliation cards of the home page (acorn/overview.py)."""
+    from reconciliation.deduction_selectors import deduction_overview_cards
+
+    return deduction_overview_cards(tenant=tenant)

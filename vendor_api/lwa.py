@@ -23,6 +23,7 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
@@ -94,6 +95,7 @@ class AccessTokenProvider:
         refresh_margin_seconds: float = REFRESH_MARGIN_SECONDS,
         timeout: tuple[float, float] = LWA_TIMEOUT,
         wait_for_other_refresh_seconds: float = REFRESH_LOCK_SECONDS,
+        clock: Callable[[], float] = time.time,
     ):
         self.credentials = credentials
         self.token_url = token_url
@@ -102,6 +104,8 @@ class AccessTokenProvider:
         self.refresh_margin_seconds = refresh_margin_seconds
         self.timeout = timeout
         self.wait_for_other_refresh_seconds = wait_for_other_refresh_seconds
+        # Epoch seconds; a test passes its own to step past an expiry.
+        self.clock = clock
         self.token_calls = 0  # LWA requests made by this provider (observability, bench)
 
     @property
@@ -175,7 +179,7 @@ class AccessTokenProvider:
         token = AccessToken(value=raw["value"], expires_at=raw["expires_at"])
         lifetime = raw.get("lifetime", 3600)
         margin = min(self.refresh_margin_seconds, lifetime / 2)
-        if token.usable(now=time.time(), margin=margin):
+        if token.usable(now=self.clock(), margin=margin):
             return token
         return None
 
@@ -192,7 +196,7 @@ class AccessTokenProvider:
     @method_decorator(sensitive_variables())
     def _refresh(self) -> AccessToken:
         self.token_calls += 1
-        started = time.time()
+        started = self.clock()
         try:
             response = self.session.post(
                 self.token_url,

@@ -21,6 +21,7 @@ from xml.etree.ElementTree import ParseError
 import tablib
 from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext_lazy as _
+from openpyxl import load_workbook
 
 from acorn.exceptions import ApplicationError
 
@@ -241,7 +242,6 @@ def _xlsx_sizes_check(members: list[zipfile.ZipInfo]) -> None:
 
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple]:
-    from openpyxl import load_workbook
 
     _xlsx_check(content)
     try:

@@ -236,7 +236,7 @@ class EmbeddedPostgres:
         except OSError:
             return "(no server log)"
 
-    # --- helpers ---------------------------------------------------------
+    # --- checks and process plumbing ---------------------------------------
 
     def _check_socket_path(self) -> None:
         socket_file = self.socket_dir / f".s.PGSQL.{PORT}"

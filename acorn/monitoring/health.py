@@ -15,6 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import redis
+from celery import current_app
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
@@ -47,7 +49,6 @@ def check_database() -> str:
 def check_redis() -> str:
     if not settings.REDIS_URL:
         return "not configured (embedded demo: file cache)"
-    import redis
 
     client = redis.Redis.from_url(
         settings.REDIS_URL,
@@ -62,7 +63,6 @@ def check_redis() -> str:
 
 
 def check_broker() -> str:
-    from celery import current_app
 
     with current_app.connection_for_write(connect_timeout=CHECK_TIMEOUT_SECONDS) as conn:
         # max_retries=0: one attempt, the error is the answer.

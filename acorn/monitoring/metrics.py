@@ -29,6 +29,8 @@ import hmac
 import logging
 from collections.abc import Iterable
 
+import redis
+from celery import current_app
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotFound
 from django.utils import timezone
@@ -40,7 +42,9 @@ from prometheus_client.core import (
     HistogramMetricFamily,
 )
 
+from acorn.models import Tenant
 from acorn.monitoring import task_metrics
+from acorn.tenancy import tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +61,10 @@ _PRIORITY_STEPS = (3, 6, 9)
 
 
 def queue_depths() -> dict[str, int]:
-    from celery import current_app
 
     broker_url = str(current_app.conf.broker_url or "")
     if not broker_url.startswith(("redis://", "rediss://")):
         return {}
-    import redis
 
     names = list(getattr(current_app.conf, "task_queues_names", None) or ["default"])
     client = redis.Redis.from_url(broker_url, socket_connect_timeout=2, socket_timeout=2)
@@ -120,8 +122,6 @@ class AcornCollector:
         yield durations
 
     def _apps(self):
-        from acorn.models import Tenant
-        from acorn.tenancy import tenant_scope
 
         sources = []
         for definitions_path, samples_path in METRIC_SOURCES:

@@ -16,12 +16,12 @@ the bearer token (acorn.monitoring.metrics).
 
 from __future__ import annotations
 
+from acorn.monitoring import health, metrics
+
 
 class HealthCheckMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        from acorn.monitoring import health, metrics
-
         self.routes = {
             "/health/live": health.live_view,
             "/health/ready": health.ready_view,

@@ -29,6 +29,10 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
+from acorn.models import Tenant
+from acorn.services import platform_task_failure_record, platform_task_failure_resolve
+from acorn.tenancy import tenant_scope
+
 logger = logging.getLogger(__name__)
 
 TENANT_TASK_FAILURE_RECORDER = "channels.services.task_failures.task_failure_record"
@@ -54,7 +58,6 @@ def task_subject(*, task_name: str, args, kwargs: dict) -> str:
 
 
 def _tenant_of(kwargs: dict):
-    from acorn.models import Tenant
 
     tenant_id = (kwargs or {}).get("tenant_id")
     if not isinstance(tenant_id, int) or isinstance(tenant_id, bool):
@@ -78,8 +81,6 @@ def task_failure_record(*, task_name: str, task_id: str, args, kwargs: dict, err
 
 
 def _record(*, task_name, task_id, args, kwargs, error) -> None:
-    from acorn.services import platform_task_failure_record
-    from acorn.tenancy import tenant_scope
 
     subject = task_subject(task_name=task_name, args=args, kwargs=kwargs)
     error_type = type(error).__name__
@@ -116,8 +117,6 @@ def task_success_record(*, task_name: str, args, kwargs: dict) -> None:
         if cache.get(marker) is None:
             return
         close_old_connections()
-        from acorn.services import platform_task_failure_resolve
-        from acorn.tenancy import tenant_scope
 
         _tenant_id, tenant = _tenant_of(kwargs)
         resolver = None

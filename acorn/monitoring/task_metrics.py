@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 
+import redis
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ def redis_client():
     if not settings.REDIS_URL:
         return None
     if _client is None:
-        import redis
 
         # Fork-safe: redis-py's pool reconnects in a child process.
         _client = redis.Redis.from_url(

@@ -206,7 +206,10 @@ def test_loader_misses_nothing_under_concurrent_updates(tenant_a, api_client_for
     finally:
         stop.set()
         thread.join()
-    time.sleep(UpdatedSincePagination.SETTLE_SECONDS + 0.1)
+    # Every write has committed: step the clock past the settle delay.
+    settled = datetime.timedelta(seconds=UpdatedSincePagination.SETTLE_SECONDS + 0.1)
+    monkeypatch.setattr(UpdatedSincePagination, "clock",
+                        staticmethod(lambda: timezone.now() + settled))
     rows = _load(api, PRODUCTS, {**position, "page_size": 5})
     seen.extend((row["id"], row["updated_at"]) for row in rows)
     # Nothing repeated: each (id, version) once.

@@ -24,8 +24,29 @@ def test_for_each_tenant_runs_the_task_once_per_active_tenant(tenant_a, tenant_b
     from acorn.tasks import for_each_tenant
 
     sent = []
-    monkeypatch.setattr(app, "send_task", lambda name, kwargs: sent.append((name, kwargs)))
+    monkeypatch.setattr(
+        app, "send_task", lambda name, kwargs, **options: sent.append((name, kwargs))
+    )
     tenant_b.is_active = False
     tenant_b.save()
     for_each_tenant("inventory.stock_hold_expire")
     assert sent == [("inventory.stock_hold_expire", {"tenant_id": tenant_a.pk})]
+
+
+@pytest.mark.django_db
+def test_for_each_tenant_sends_each_message_to_the_queue_its_task_declares(tenant_a):
+    """A message sent by name would land on the default queue; the fan-out
+    passes the queue the task declares (submissions_poll: amazon)."""
+    import redis
+    from django.conf import settings
+
+    from acorn.tasks import for_each_tenant
+
+    app.loader.import_default_modules()
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("amazon")
+    try:
+        for_each_tenant("channels.submissions_poll")
+        assert broker.llen("amazon") == 1
+    finally:
+        broker.delete("amazon")

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+import datetime
 
-from channels.models import AmazonVendorAccount, Gs1Settings, SkuMapping
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from channels.models import AccountStatus, AmazonVendorAccount, Gs1Settings, SkuMapping
+from channels.services.accounts import (
+    SECRET_EXPIRY_REMINDER_DAYS,
+    SECRET_ROTATION_REMINDER_DAY,
+)
 
 
 def account_list(*, tenant) -> QuerySet[AmazonVendorAccount]:
@@ -52,16 +59,8 @@ def account_setup_status(*, tenant) -> dict[str, bool]:
 def account_secret_rotation_due_count(*, tenant, today=None) -> int:
     """Accounts whose LWA client secret is at day 150 of Amazon's 180 or
     later (the same rule as ``account_secret_expiry_check``), one query."""
-    import datetime
 
-    from django.db.models import Q
-    from django.utils import timezone
 
-    from channels.models import AccountStatus
-    from channels.services.accounts import (
-        SECRET_EXPIRY_REMINDER_DAYS,
-        SECRET_ROTATION_REMINDER_DAY,
-    )
 
     today = today or timezone.now().date()
     remind_after = today - datetime.timedelta(days=SECRET_ROTATION_REMINDER_DAY)

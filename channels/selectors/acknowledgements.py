@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
 from channels.models import (
     AckStatus,
+    ChannelException,
     DocumentType,
+    ExceptionKind,
+    ExceptionStatus,
     PurchaseOrder,
     PurchaseOrderLine,
     Submission,
@@ -56,13 +59,7 @@ def acknowledgement_submissions(*, tenant, purchase_order) -> QuerySet[Submissio
 
 
 def acknowledgement_overview_cards(*, tenant) -> list[dict]:
-    """The home dashboard card: POs waiting on us and deadline alerts."""
-    from django.db.models import Q
-    from django.urls import reverse
-    from django.utils.translation import gettext as _
-
-    from channels.models import ChannelException, ExceptionKind, ExceptionStatus
-
+    """The home card's data: POs waiting on us and deadline alerts."""
     waiting = PurchaseOrder.objects.filter(tenant=tenant, ack_status__in=QUEUE_STATUSES).count()
     alerts = ChannelException.objects.filter(
         Q(kind=ExceptionKind.ACK_DEADLINE) | Q(kind=ExceptionKind.SUBMISSION_STALE)
@@ -73,9 +70,8 @@ def acknowledgement_overview_cards(*, tenant) -> list[dict]:
     due = by_kind.get(ExceptionKind.ACK_DEADLINE, 0)
     troubled = sum(by_kind.values()) - due
     return [{
-        "label": _("Acknowledgements waiting"), "value": waiting,
-        "hint": _("%(due)s due within 4 hours; %(troubled)s submissions need attention")
-        % {"due": due, "troubled": troubled},
-        "url": reverse("channels:ack_queue", kwargs={"tenant_slug": tenant.slug}),
+        "code": "acknowledgements_waiting", "value": waiting,
+        "params": {"due": due, "troubled": troubled},
+        "url_name": "channels:ack_queue",
         "tone": "warning" if due or troubled else "ok",
     }]

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Aggregate, Avg, Count, FloatField, Max, Q, Sum
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from channels.models import (
     AccountStatus,
@@ -148,26 +146,17 @@ def overview_cards(*, tenant) -> list[dict]:
     minutes = int(window.total_seconds() // 60)
     cards = []
     for account_id, name in accounts:
-        url = reverse("channels:api_call_list", kwargs={"tenant_slug": tenant.slug})
         row = stats.get(account_id)
-        label = _("Amazon API health: %(account)s") % {"account": name}
+        card = {"url_name": "channels:api_call_list", "query": f"account={account_id}"}
         if row is None:
-            cards.append({
-                "label": label, "value": "–",
-                "hint": _("No calls in the last %(minutes)s minutes") % {"minutes": minutes},
-                "url": f"{url}?account={account_id}", "tone": "",
-            })
+            cards.append({**card, "code": "api_health_idle", "value": None, "tone": "",
+                          "params": {"account": name, "minutes": minutes}})
             continue
         enough = row.calls >= settings.ACORN_API_HEALTH_MIN_CALLS
         cards.append({
-            "label": label,
-            "value": f"{row.success_percent:g} %",
-            "hint": _(
-                "%(calls)s calls in %(minutes)s min · 429 share %(throttled)s %% · "
-                "p95 %(p95)s ms"
-            ) % {"calls": row.calls, "minutes": minutes, "throttled": f"{row.throttled_percent:g}",
-                 "p95": f"{row.p95_ms:.0f}"},
-            "url": f"{url}?account={account_id}",
+            **card, "code": "api_health", "value": row.success_percent, "unit": "%",
+            "params": {"account": name, "calls": row.calls, "minutes": minutes,
+                       "throttled": row.throttled_percent, "p95": row.p95_ms},
             "tone": "ok" if not enough or api_stats_healthy(row) else "warning",
         })
     return cards

@@ -10,6 +10,7 @@ from channels.models import (
     PurchaseOrderEvent,
     PurchaseOrderLine,
 )
+from inventory.selectors import atp_for_products
 
 
 def purchase_order_list(*, tenant, filters: dict | None = None) -> QuerySet[PurchaseOrder]:
@@ -65,7 +66,6 @@ def purchase_order_get(*, tenant, purchase_order_id: int) -> PurchaseOrder | Non
 
 def purchase_order_line_atp(*, tenant, purchase_order) -> dict[int, object]:
     """ATP on the amazon_vendor channel for the PO's mapped products."""
-    from inventory.selectors import atp_for_products
 
     product_ids = {line.product_id for line in purchase_order.lines.all() if line.product_id}
     if not product_ids:

@@ -37,9 +37,15 @@ from channels.models import (
     SyncKind,
 )
 from channels.selectors.observability import api_call_last_request_id
+from channels.services.clients import (
+    account_client_build,
+    account_endpoint_problem,
+    account_lwa_forget,
+)
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 from channels.services.runs import sync_run_fail, sync_run_finish, sync_run_start
 from vendor_api.errors import ReauthorizationRequired, SpApiError
+from vendor_api.transport import RetryPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +86,6 @@ def account_get(*, tenant, account_id: int) -> AmazonVendorAccount:
 
 
 def _destination_check(*, environment: str, region: str, endpoint_override: str) -> None:
-    from channels.services.clients import account_endpoint_problem
 
     problem = account_endpoint_problem(
         environment=environment, region=region, endpoint_override=endpoint_override
@@ -126,7 +131,6 @@ def account_create(*, tenant, actor=None, **data) -> AmazonVendorAccount:
 
 def _grant_saved(*, tenant, account: AmazonVendorAccount, new_secret: bool) -> None:
     """After new credentials: fresh cache, re-enabled account, resolved reminders."""
-    from channels.services.clients import account_lwa_forget
 
     transaction.on_commit(lambda: account_lwa_forget(account=account))
     if account.status == AccountStatus.REAUTH_NEEDED:
@@ -155,7 +159,6 @@ def account_update(*, tenant, account: AmazonVendorAccount, data: dict, actor=No
     resolve its REAUTH_NEEDED exception and clear the grant's cached token
     and refused mark; a new secret restarts the 180-day rotation clock.
     """
-    from channels.services.clients import account_lwa_forget
 
     account = (
         AmazonVendorAccount.objects.select_for_update().filter(tenant=tenant, pk=account.pk).get()
@@ -223,7 +226,6 @@ def account_destination_change(
     The sync high-water marks restart: what one environment said about POs
     says nothing about another's. Audited as an action.
     """
-    from channels.services.clients import account_lwa_forget
 
     if not lwa_client_secret or not lwa_refresh_token:
         raise ApplicationError(_secrets_required_message(), {"field": "lwa_client_secret"})
@@ -319,8 +321,6 @@ def account_test_connection(*, tenant, account: AmazonVendorAccount, actor=None,
     a transaction so the call log and run survive a failed call. An
     endpoint outside Amazon's hosts and the allow-list sends nothing.
     """
-    from channels.services.clients import account_client_build
-    from vendor_api.transport import RetryPolicy
 
     # A test answers at once: one attempt, no backoff, a short budget.
     client_options.setdefault(

@@ -336,6 +336,7 @@ def archive_run_retry_request(*, tenant, run_id: int, actor=None) -> ArchiveRun:
         raise ApplicationError(RUN_NOT_RETRYABLE)
     audit_record(actor=actor, action=AuditAction.ACTION, instance=run,
                  summary=f"Archive retry requested ({run.dataset})")
+    # Imported here: channels.tasks.monitoring imports this module (breaks the cycle).
     from channels.tasks.monitoring import data_archive_task
 
     transaction.on_commit(lambda: data_archive_task.delay(tenant_id=tenant.pk))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
 
 from channels.models import AccountEnvironment, AmazonVendorAccount, ApiCallLog
@@ -89,7 +90,6 @@ def account_credentials(*, account: AmazonVendorAccount) -> LwaCredentials:
 def account_lwa_forget(*, account: AmazonVendorAccount) -> None:
     """Forget the cached token and refused mark of the account's grant as
     stored now (call before and after saving new credentials)."""
-    from django.core.cache import cache
 
     endpoint = account_endpoint_unchecked(
         environment=account.environment, region=account.region,

@@ -38,6 +38,10 @@ from channels.models import (
     PurchaseOrderLine,
     SkuMapping,
 )
+from channels.services.purchase_orders import (
+    mapping_index_load,
+    purchase_orders_plan_enqueue,
+)
 from inventory.services import product_resolve, products_resolve
 
 MAPPING_COLUMNS = ["account", "asin", "vendor_product_id", "sku", "order_unit",
@@ -281,10 +285,6 @@ def purchase_order_lines_resolve(*, tenant, purchase_order: PurchaseOrder) -> bo
 
     Returns True when the PO was unblocked and handed to planning.
     """
-    from channels.services.purchase_orders import (
-        mapping_index_load,
-        purchase_orders_plan_enqueue,
-    )
 
     purchase_order = PurchaseOrder.objects.select_for_update().get(
         tenant=tenant, pk=purchase_order.pk

@@ -21,6 +21,7 @@ from channels.models import (
     SubmissionStatus,
 )
 from channels.services.exceptions import channel_exception_open
+from channels.services.runs import sync_runs_sweep
 
 ENQUEUE_FAILED_DETAIL = (
     "Queued; the task queue was unreachable, so it is sent by the next poll once the "
@@ -62,3 +63,11 @@ def outage_exceptions_resolve(*, tenant) -> int:
         status=ExceptionStatus.RESOLVED, resolved_at=now, updated_at=now,
         resolution="The task queue was reachable again and the submission was sent.",
     )
+
+
+def sync_housekeeping(*, tenant) -> int:
+    """The five-minute sweep: resolve the outage exceptions of submissions
+    sent since, then fail the sync runs left RUNNING past their time limit
+    (returns how many runs were failed)."""
+    outage_exceptions_resolve(tenant=tenant)
+    return sync_runs_sweep(tenant=tenant)

@@ -30,7 +30,7 @@ import threading
 from collections import Counter
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from acorn.dependencies import (
@@ -54,6 +54,12 @@ from channels.models import (
     SyncKind,
 )
 from channels.selectors.observability import api_call_last_request_id
+from channels.services.accounts import account_mark_reauth_needed
+from channels.services.acknowledgements import (
+    acknowledgement_holds_sync,
+    acknowledgement_plan,
+)
+from channels.services.clients import account_client_build
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 from channels.services.purchase_order_changes import MappingIndex
 from channels.services.purchase_order_parse import PagePreparer
@@ -98,7 +104,6 @@ def _event(*, tenant, po_id: int, kind: str, key: str, at, detail=None) -> Purch
 
 
 def _sync_failed(*, tenant, account, run, error, kind: str, counts) -> None:
-    from channels.services.accounts import account_mark_reauth_needed
 
     sync_run_fail(tenant=tenant, run=run, error=error, counts=dict(counts))
     if isinstance(error, ReauthorizationRequired):
@@ -159,7 +164,6 @@ def purchase_orders_sync(
 
     ``prefetch`` fetches the next page in a thread while one is written.
     """
-    from channels.services.clients import account_client_build
 
     account = AmazonVendorAccount.objects.filter(tenant=tenant, pk=account.pk).first()
     if account is None or account.status != AccountStatus.ACTIVE:
@@ -215,6 +219,7 @@ def purchase_orders_sync(
 
 def purchase_orders_plan_enqueue(*, tenant, purchase_order_ids: list[int]) -> None:
     """Hand POs to acknowledgement planning after the page commits."""
+    # Imported here: channels.tasks.purchase_orders imports this module (breaks the cycle).
     from channels.tasks.purchase_orders import purchase_orders_plan_task
 
     ids = list(purchase_order_ids)
@@ -227,10 +232,6 @@ def purchase_orders_plan(*, tenant, purchase_order_ids: list[int]) -> int:
     """Plan each PO still waiting for a plan; for a PO Amazon changed or
     closed after we acknowledged it, bring its holds in line (a cancelled
     line releases its units, a closed PO all of them)."""
-    from channels.services.acknowledgements import (
-        acknowledgement_holds_sync,
-        acknowledgement_plan,
-    )
 
     handled = 0
     purchase_orders = PurchaseOrder.objects.filter(
@@ -344,7 +345,6 @@ def purchase_order_statuses_sync(
     **client_options,
 ):
     """Pull getPurchaseOrdersStatus updated since the status high-water mark."""
-    from channels.services.clients import account_client_build
 
     account = AmazonVendorAccount.objects.filter(tenant=tenant, pk=account.pk).first()
     if account is None or account.status != AccountStatus.ACTIVE:
@@ -392,7 +392,6 @@ def purchase_order_statuses_sync(
 
 def accounts_due_for_sync(*, tenant, kind: str, now: datetime.datetime | None = None):
     """Active accounts whose poll interval has passed since their last run of ``kind``."""
-    from django.db.models import Max
 
     now = now or timezone.now()
     due = []

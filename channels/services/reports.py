@@ -16,8 +16,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from channels.models import SyncKind, SyncRun, SyncStatus
+from channels.services.clients import account_client_build
 from channels.services.purchase_orders import mapping_index_load
 from channels.services.runs import sync_run_fail, sync_run_finish, sync_run_start
+from inventory.services import demand_record, forecast_import
 from vendor_api.errors import SpApiError, UnexpectedResponse
 from vendor_api.operations.reports import ProcessingStatus, VendorReportType
 
@@ -48,7 +50,6 @@ def _last_full_week(today: datetime.date) -> tuple[datetime.datetime, datetime.d
 
 def vendor_report_request(*, tenant, account, report_type: str, **client_options) -> SyncRun:
     """createReport; the returned RUNNING run carries the report id."""
-    from channels.services.clients import account_client_build
 
     report_type = VendorReportType(report_type)
     kind = REPORT_KINDS[report_type]
@@ -77,7 +78,6 @@ def vendor_report_collect(*, tenant, run: SyncRun, **client_options) -> SyncRun:
     Returns the run: still RUNNING while Amazon works (the caller polls
     again later), SUCCEEDED with counts, or FAILED.
     """
-    from channels.services.clients import account_client_build
 
     if run.status != SyncStatus.RUNNING:
         return run
@@ -108,7 +108,6 @@ def vendor_report_collect(*, tenant, run: SyncRun, **client_options) -> SyncRun:
 
 
 def _forecast_store(*, tenant, account, document: dict) -> dict:
-    from inventory.services import forecast_import
 
     # Keep the newest generation per (ASIN, week).
     rows: dict[tuple[str, str], dict] = {}
@@ -138,7 +137,6 @@ def _forecast_store(*, tenant, account, document: dict) -> dict:
 
 
 def _sales_store(*, tenant, account, document: dict) -> dict:
-    from inventory.services import demand_record
 
     mappings = mapping_index_load(tenant=tenant, account=account)
     recorded = unmapped = 0

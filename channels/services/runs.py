@@ -23,6 +23,7 @@ from acorn.dependencies import (
     dependency_reason,
 )
 from channels.models import ExceptionKind, SyncKind, SyncRun, SyncStatus
+from channels.services.exceptions import channel_exception_open
 from vendor_api.errors import SpApiError
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def sync_run_fail_after_error(
 
 
 def _report_time_limit_seconds() -> int:
+    # Imported here: the task modules import services that import this one (breaks the cycle).
     from channels.tasks.reports import (
         COLLECT_COUNTDOWN_SECONDS,
         COLLECT_MAX_POLLS,
@@ -111,6 +113,7 @@ def _report_time_limit_seconds() -> int:
 def sync_run_time_limits() -> dict[str, int]:
     """Seconds a run of each kind may stay RUNNING: its task's hard time
     limit (past it, Celery has killed the task)."""
+    # Imported here: the task modules import services that import this one (breaks the cycle).
     from channels.tasks.purchase_orders import (
         purchase_order_statuses_sync_task,
         purchase_orders_sync_task,
@@ -131,7 +134,6 @@ def sync_run_time_limits() -> dict[str, int]:
 def sync_runs_sweep(*, tenant, now: datetime.datetime | None = None) -> int:
     """Fail the runs still RUNNING past their time limit, with the reason,
     and put each on the work queue. Returns how many were failed."""
-    from channels.services.exceptions import channel_exception_open
 
     now = now or timezone.now()
     swept = 0

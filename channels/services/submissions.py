@@ -63,6 +63,7 @@ from channels.models import (
     Submission,
     SubmissionStatus,
 )
+from channels.services.clients import account_client_build
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 from channels.services.outages import submission_enqueue_failed
 from vendor_api import contracts
@@ -71,6 +72,7 @@ from vendor_api.errors import (
     SpApiError,
     UnexpectedResponse,
 )
+from vendor_api.operations.transactions import TransactionStatus
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +202,7 @@ def submission_payload_problems(*, document_type: str, payload: dict) -> list[st
 
 
 def _send_later(*, tenant_id: int, submission_id: int, countdown: float | None = None) -> None:
+    # Imported here: channels.tasks.submissions imports this module (breaks the cycle).
     from channels.tasks.submissions import submission_send_task
 
     # A dead broker leaves the submission QUEUED with the reason shown and
@@ -216,6 +219,7 @@ def _send_later(*, tenant_id: int, submission_id: int, countdown: float | None =
 
 def _reconcile_later(*, tenant_id: int, submission_id: int, countdown: float,
                      requested_by_ops: bool = False) -> None:
+    # Imported here: channels.tasks.submissions imports this module (breaks the cycle).
     from channels.tasks.submissions import submission_reconcile_task
 
     kwargs = {"tenant_id": tenant_id, "submission_id": submission_id}
@@ -358,7 +362,6 @@ def _exceptions_follow(*, tenant, submission: Submission, alert: str | None = No
 def _client_for(account, client_factory=None):
     if client_factory is not None:
         return client_factory(account)
-    from channels.services.clients import account_client_build
 
     return account_client_build(account=account)
 
@@ -701,7 +704,6 @@ def submissions_poll(*, tenant, client_factory=None, now=None) -> dict:
 
 
 def _poll_one(*, tenant, client, submission: Submission, now) -> str:
-    from vendor_api.operations.transactions import TransactionStatus
 
     transaction_state = client.get_transaction(transaction_id=submission.transaction_id)
     status = transaction_state.status

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from channels.models import AmazonVendorAccount, ChannelException, ExceptionKind, ExceptionStatus
+from channels.models import AmazonVendorAccount, ChannelException, ExceptionKind
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 
 
@@ -63,10 +63,4 @@ def task_failure_resolve(*, tenant, task_name: str, subject: str) -> int:
     return channel_exceptions_resolve(
         tenant=tenant, kind=ExceptionKind.TASK_FAILED, subject_keys=[subject],
         resolution=f"{task_name} succeeded again.",
-    )
-
-
-def task_failure_open_list(*, tenant):
-    return ChannelException.objects.filter(
-        tenant=tenant, kind=ExceptionKind.TASK_FAILED, status=ExceptionStatus.OPEN
     )

@@ -12,7 +12,6 @@ from channels.tasks import (  # noqa: F401
     purchase_orders,
     reports,
     runs,
-    shipments,
     stores,
     submissions,
 )

@@ -4,17 +4,14 @@ from celery import shared_task
 
 from acorn.models import Tenant
 from acorn.queues import Queue
-from acorn.tenancy import tenant_scope
+from acorn.tenancy import tenant_task
 from channels.services.accounts import account_secret_expiry_check
 
 
 @shared_task(name="channels.account_secret_expiry_check", ignore_result=True,
              queue=Queue.DEFAULT,
-             # A date comparison per account: seconds for every tenant.
+             # A date comparison per account of one tenant: seconds.
              soft_time_limit=120, time_limit=180)
-def account_secret_expiry_check_task() -> int:
-    opened = 0
-    for tenant in Tenant.objects.filter(is_active=True):
-        with tenant_scope(tenant):
-            opened += account_secret_expiry_check(tenant=tenant)
-    return opened
+@tenant_task
+def account_secret_expiry_check_task(*, tenant_id: int) -> int:
+    return account_secret_expiry_check(tenant=Tenant.objects.get(pk=tenant_id))

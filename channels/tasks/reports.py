@@ -4,7 +4,7 @@ from celery import shared_task
 
 from acorn.models import Tenant
 from acorn.queues import Queue
-from acorn.tenancy import tenant_scope, tenant_task
+from acorn.tenancy import tenant_task
 from channels.models import AccountStatus, AmazonVendorAccount, SyncRun
 from channels.services import reports as services
 
@@ -15,20 +15,20 @@ COLLECT_MAX_POLLS = 30
 
 
 @shared_task(name="channels.vendor_reports_dispatch", ignore_result=True, queue=Queue.DEFAULT,
+             # One query for a tenant's active accounts, then enqueues.
              soft_time_limit=60, time_limit=90)
-def vendor_reports_dispatch_task() -> int:
+@tenant_task
+def vendor_reports_dispatch_task(*, tenant_id: int) -> int:
+    ids = list(AmazonVendorAccount.objects.filter(
+        tenant_id=tenant_id, status=AccountStatus.ACTIVE
+    ).values_list("pk", flat=True))
     enqueued = 0
-    for tenant in Tenant.objects.filter(is_active=True):
-        with tenant_scope(tenant):
-            ids = list(AmazonVendorAccount.objects.filter(
-                tenant=tenant, status=AccountStatus.ACTIVE
-            ).values_list("pk", flat=True))
-        for account_id in ids:
-            for report_type in services.REPORT_KINDS:
-                vendor_report_request_task.delay(
-                    tenant_id=tenant.pk, account_id=account_id, report_type=str(report_type)
-                )
-                enqueued += 1
+    for account_id in ids:
+        for report_type in services.REPORT_KINDS:
+            vendor_report_request_task.delay(
+                tenant_id=tenant_id, account_id=account_id, report_type=str(report_type)
+            )
+            enqueued += 1
     return enqueued
 
 

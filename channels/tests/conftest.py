@@ -5,15 +5,15 @@ import uuid
 
 import pytest
 
-from acorn.services import tenant_create
 from acorn.tenancy import tenant_scope
+from acorn.tests.factories import TenantFactory
 from vendor_api.sandbox.testing import running_sandbox
 from vendor_api.transport import RetryPolicy
 
 
 @pytest.fixture
 def tenant(db):
-    return tenant_create(slug="acme", name="Acme")
+    return TenantFactory(slug="acme", name="Acme")
 
 
 @pytest.fixture

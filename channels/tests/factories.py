@@ -8,6 +8,7 @@ import datetime
 import factory
 from django.utils import timezone
 
+from acorn.tests.factories import TenantFactory
 from channels.models import (
     AccountEnvironment,
     AmazonVendorAccount,
@@ -18,7 +19,7 @@ from channels.models import (
     Region,
     SkuMapping,
 )
-from inventory.tests.factories import ProductFactory, TenantFactory
+from inventory.tests.factories import ProductFactory
 
 
 class AmazonVendorAccountFactory(factory.django.DjangoModelFactory):

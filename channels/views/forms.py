@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from channels.models import (
     AccountEnvironment,
@@ -160,7 +161,6 @@ class AccountDestinationConfirmForm(AccountDestinationForm):
 
 
 def _country_choices():
-    from django_countries import countries
 
     return [("", "---------")] + [(code, f"{code} {name}") for code, name in countries]
 

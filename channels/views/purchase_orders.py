@@ -42,7 +42,6 @@ class PurchaseOrderDetailView(TenantViewMixin, View):
             "po": purchase_order, "lines": lines,
             "events": purchase_order.events.all(),
             "exceptions": purchase_order.exceptions.all(),
-            # Second half: acknowledgement submissions and shipments.
             "ack_submissions": acknowledgement_submissions(tenant=self.tenant,
                                                            purchase_order=purchase_order),
             "po_shipments": shipments_for_purchase_order(tenant=self.tenant,

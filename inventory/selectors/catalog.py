@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import F, Q, QuerySet
-from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
 from inventory.models import (
     AmazonForecast,
@@ -79,7 +77,8 @@ def forecast_list(*, tenant, asin: str) -> QuerySet[AmazonForecast]:
 
 
 def overview_cards(*, tenant) -> list[dict]:
-    """Home page cards: stock-outs, promised units, orders to place, outbox."""
+    """Home card data: stock-outs, promised units, orders to place, outbox
+    (codes, counts and pages; acorn/overview.py gives them words)."""
     levels = StockLevel.objects.filter(tenant=tenant, product__is_active=True)
     out = levels.filter(on_hand__lte=0).count()
     promised = levels.filter(Q(held__gt=0) | Q(reserved__gt=0)).count()
@@ -87,18 +86,14 @@ def overview_cards(*, tenant) -> list[dict]:
         tenant=tenant, status=PlanStatus.PROPOSED, suggested_quantity__gt=0
     ).count()
     pending = AtpChange.objects.filter(tenant=tenant).count()
-    stock_url = reverse("inventory:stock_list", kwargs={"tenant_slug": tenant.slug})
-    plan_url = reverse("inventory:purchase_plan", kwargs={"tenant_slug": tenant.slug})
     return [
-        {"label": _("Out of stock"), "value": out, "hint": _("Active products with none on hand"),
-         "url": stock_url + "?state=out", "tone": "warning" if out else "ok"},
-        {"label": _("Promised"), "value": promised,
-         "hint": _("Products with holds or reservations"),
-         "url": stock_url + "?state=held", "tone": "info"},
-        {"label": _("To order"), "value": to_order, "hint": _("Purchase suggestions to review"),
-         "url": plan_url + "?status=proposed&to_order=1", "tone": "warning" if to_order else "ok"},
-        {"label": _("Stock changes to push"), "value": pending,
-         "hint": _("Products waiting for the channels to pick up"), "url": stock_url,
+        {"code": "out_of_stock", "value": out, "url_name": "inventory:stock_list",
+         "query": "state=out", "tone": "warning" if out else "ok"},
+        {"code": "promised", "value": promised, "url_name": "inventory:stock_list",
+         "query": "state=held", "tone": "info"},
+        {"code": "to_order", "value": to_order, "url_name": "inventory:purchase_plan",
+         "query": "status=proposed&to_order=1", "tone": "warning" if to_order else "ok"},
+        {"code": "atp_changes_pending", "value": pending, "url_name": "inventory:stock_list",
          "tone": "info"},
     ]
 

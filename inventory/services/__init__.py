@@ -18,6 +18,7 @@ from inventory.services.catalog import (
 )
 from inventory.services.holds import (
     InsufficientStockError,
+    hold_release,
     stock_hold_consume,
     stock_hold_expire,
     stock_hold_place,
@@ -81,6 +82,7 @@ __all__ = [
     "stock_count",
     "stock_hold_consume",
     "stock_hold_expire",
+    "hold_release",
     "stock_hold_place",
     "stock_hold_release",
     "stock_receive",

@@ -30,7 +30,7 @@ PRODUCT_FIELDS = [
 
 
 @transaction.atomic
-def product_create(*, tenant, sku: str, name: str, **fields) -> Product:
+def product_create(*, tenant, sku: str, name: str, actor=None, **fields) -> Product:
     """A product and its (empty) stock level row."""
     unknown = set(fields) - set(PRODUCT_FIELDS)
     if unknown:
@@ -40,6 +40,9 @@ def product_create(*, tenant, sku: str, name: str, **fields) -> Product:
     product.save()
     level = StockLevel(tenant=tenant, product=product)
     level.save()
+    with tenant_scope(tenant):
+        audit_record(actor=actor, action=AuditAction.CREATE, instance=product,
+                     after=audit_snapshot(product), summary="Product created")
     return product
 
 
@@ -54,10 +57,14 @@ def product_update(*, tenant, product, data: dict) -> tuple[Product, bool]:
 
 
 @transaction.atomic
-def warehouse_create(*, tenant, code: str, name: str, country: str = "") -> Warehouse:
+def warehouse_create(*, tenant, code: str, name: str, country: str = "",
+                     actor=None) -> Warehouse:
     warehouse = Warehouse(tenant=tenant, code=code, name=name, country=country)
     warehouse.full_clean()
     warehouse.save()
+    with tenant_scope(tenant):
+        audit_record(actor=actor, action=AuditAction.CREATE, instance=warehouse,
+                     after=audit_snapshot(warehouse), summary="Warehouse created")
     return warehouse
 
 

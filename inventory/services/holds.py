@@ -28,7 +28,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from acorn.exceptions import ApplicationError, ConflictError
+from acorn.exceptions import ApplicationError, ConflictError, NotFoundError
+from acorn.models import AuditAction
+from acorn.services import audit_record, audit_snapshot
+from acorn.tenancy import tenant_scope
 from inventory.locks import (
     hold_lines_lock,
     retry_transient,
@@ -174,10 +177,18 @@ def stock_hold_place(
     # The idempotency key's uniqueness is the INSERT's business.
     hold.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
     product_ids = product_ids_resolve(tenant=tenant, refs=[r.product for r in requests])
-    return _hold_place(
+    hold = _hold_place(
         tenant=tenant, hold=hold, requests=requests, product_ids=product_ids,
         respect_safety_stock=respect_safety_stock,
     )
+    # A manual hold is a person's decision and audited here; the other kinds
+    # are audited by the service of their source document (a PO's
+    # acknowledgement, a store order), which keeps the hot path to one write.
+    if kind == HoldKind.MANUAL:
+        with tenant_scope(tenant):
+            audit_record(actor=actor, action=AuditAction.CREATE, instance=hold,
+                         after=audit_snapshot(hold), summary="Manual hold placed")
+    return hold
 
 
 def stock_reserve(
@@ -318,6 +329,24 @@ def stock_hold_release(
         if replayed is None:
             raise
         return replayed
+
+
+@transaction.atomic
+def hold_release(*, tenant, hold_id: int, reason: str = "", actor=None) -> Hold:
+    """Release every open unit of one hold's source, with the hold's audit entry."""
+    hold = Hold.objects.filter(tenant=tenant, pk=hold_id).first()
+    if hold is None:
+        raise NotFoundError("No such hold.")
+    before = audit_snapshot(hold)
+    stock_hold_release(
+        tenant=tenant, source_type=hold.source_type, source_ref=hold.source_ref,
+        reason=reason, actor=actor,
+    )
+    hold.refresh_from_db()
+    with tenant_scope(tenant):
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=hold, before=before,
+                     after=audit_snapshot(hold), summary="Hold released")
+    return hold
 
 
 def stock_reservation_release(*, tenant, source_ref: str, source_type: str = "store_order",

@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from inventory.models import AtpChange
+from inventory.models import AtpChange, Product
 
 # A claim not acknowledged within this lease (a crashed worker) is handed
 # out again; a push of a few hundred products takes well under a minute.
@@ -58,7 +58,6 @@ def atp_change_mark(*, tenant, product_ids) -> None:
 
 def atp_change_mark_all(*, tenant) -> None:
     """Mark every product of the tenant (e.g. a channel rule changed)."""
-    from inventory.models import Product
 
     ids = list(Product.objects.filter(tenant=tenant).values_list("id", flat=True))
     for start in range(0, len(ids), 1000):

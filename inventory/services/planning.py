@@ -28,7 +28,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from acorn.exceptions import ApplicationError
+from acorn.exceptions import ApplicationError, NotFoundError
+from acorn.models import AuditAction
+from acorn.services import audit_record, audit_snapshot
+from acorn.tenancy import tenant_scope
 from inventory.models import (
     AmazonForecast,
     DemandEvent,
@@ -172,7 +175,7 @@ def plan_compute(
 
 
 @transaction.atomic
-def purchase_plan_refresh(*, tenant, today: date | None = None) -> int:
+def purchase_plan_refresh(*, tenant, today: date | None = None, actor=None) -> int:
     """Recompute every active product's plan line (a fixed number of queries).
 
     A line whose suggestion changed goes back to "proposed" for review.
@@ -226,6 +229,10 @@ def purchase_plan_refresh(*, tenant, today: date | None = None) -> int:
         line.updated_at = now
     PurchasePlanLine.objects.bulk_create([line for line in lines if line.pk is None])
     PurchasePlanLine.objects.bulk_update([line for line in lines if line.pk], fields)
+    with tenant_scope(tenant):
+        audit_record(actor=actor, action=AuditAction.ACTION,
+                     object_type="inventory.PurchasePlanLine",
+                     summary=f"Purchase plan refreshed ({len(lines)} products)")
     return len(lines)
 
 
@@ -236,10 +243,12 @@ def purchase_plan_review(*, tenant, line_id: int, status: str, actor=None) -> Pu
         raise ApplicationError(f"Unknown status {status!r}.")
     line = PurchasePlanLine.objects.filter(tenant=tenant, pk=line_id).first()
     if line is None:
-        from acorn.exceptions import NotFoundError
-
         raise NotFoundError("No such plan line.")
+    before = audit_snapshot(line)
     line.status = status
     line.reviewed_by_label = actor_label(actor)
     line.save(update_fields=["status", "reviewed_by_label", "updated_at"])
+    with tenant_scope(tenant):
+        audit_record(actor=actor, action=AuditAction.UPDATE, instance=line, before=before,
+                     after=audit_snapshot(line), summary=f"Plan line {status}")
     return line

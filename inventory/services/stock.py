@@ -17,6 +17,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from acorn.exceptions import ApplicationError, ConflictError
+from acorn.models import AuditAction
+from acorn.services import audit_record
+from acorn.tenancy import tenant_scope
 from inventory.locks import retry_transient, stock_balances_lock, stock_levels_lock
 from inventory.models import (
     Lot,
@@ -235,6 +238,20 @@ def movements_apply(
     return movements
 
 
+def _movement_audit(*, tenant, actor, kind: str, product, warehouse, quantity: int,
+                    reason: str, movements) -> list[StockMovement]:
+    """The audit entry of a receipt, adjustment or count; returns ``movements``."""
+    with tenant_scope(tenant):
+        audit_record(
+            actor=actor, action=AuditAction.ACTION, instance=product,
+            summary=f"Stock {kind} at {warehouse.code}: "
+                    f"{', '.join(f'{m.quantity:+d}' for m in movements)}",
+            after={"kind": kind, "warehouse": warehouse.code, "quantity": quantity,
+                   "reason": reason},
+        )
+    return movements
+
+
 def _idempotent(func):
     """Answer a concurrent replay (same idempotency key) with the winner's rows."""
 
@@ -283,13 +300,16 @@ def stock_receive(
     lot = lot_resolve(
         tenant=tenant, product=product, number=lot_number, expires_on=expires_on, create=True
     )
-    return movements_apply(
+    movements = movements_apply(
         tenant=tenant,
         lines=[MovementLine(product=product, warehouse=warehouse, lot=lot,
                             kind=MovementKind.RECEIPT, quantity=quantity)],
         source_type=source_type, source_ref=source_ref, reason=reason,
         idempotency_key=idempotency_key, actor=actor,
     )
+    return _movement_audit(tenant=tenant, actor=actor, kind="receipt", product=product,
+                           warehouse=warehouse, quantity=quantity, reason=reason,
+                           movements=movements)
 
 
 @_idempotent
@@ -343,12 +363,15 @@ def stock_adjust(
     product = product_resolve(tenant=tenant, ref=product)
     warehouse = warehouse_resolve(tenant=tenant, ref=warehouse)
     lot = lot_resolve(tenant=tenant, product=product, number=lot_number, create=quantity > 0)
-    return movements_apply(
+    movements = movements_apply(
         tenant=tenant,
         lines=[MovementLine(product=product, warehouse=warehouse, lot=lot,
                             kind=MovementKind.ADJUSTMENT, quantity=quantity)],
         source_type="adjustment", reason=reason, idempotency_key=idempotency_key, actor=actor,
     )
+    return _movement_audit(tenant=tenant, actor=actor, kind="adjustment", product=product,
+                           warehouse=warehouse, quantity=quantity, reason=reason,
+                           movements=movements)
 
 
 @_idempotent
@@ -371,12 +394,15 @@ def stock_count(
     product = product_resolve(tenant=tenant, ref=product)
     warehouse = warehouse_resolve(tenant=tenant, ref=warehouse)
     lot = lot_resolve(tenant=tenant, product=product, number=lot_number, create=True)
-    return movements_apply(
+    movements = movements_apply(
         tenant=tenant,
         lines=[MovementLine(product=product, warehouse=warehouse, lot=lot,
                             kind=MovementKind.COUNT, counted_quantity=counted_quantity)],
         source_type="count", reason=reason, idempotency_key=idempotency_key, actor=actor,
     )
+    return _movement_audit(tenant=tenant, actor=actor, kind="count", product=product,
+                           warehouse=warehouse, quantity=counted_quantity, reason=reason,
+                           movements=movements)
 
 
 @_idempotent

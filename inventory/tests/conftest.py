@@ -1,18 +1,18 @@
 import pytest
 
-from acorn.services import tenant_create
 from acorn.tenancy import tenant_scope
+from acorn.tests.factories import TenantFactory
 from inventory.tests.factories import ProductFactory, WarehouseFactory
 
 
 @pytest.fixture
 def tenant(db):
-    return tenant_create(slug="acme", name="Acme")
+    return TenantFactory(slug="acme", name="Acme")
 
 
 @pytest.fixture
 def other_tenant(db):
-    return tenant_create(slug="globex", name="Globex")
+    return TenantFactory(slug="globex", name="Globex")
 
 
 @pytest.fixture

@@ -2,17 +2,12 @@
 
 import factory
 
-from acorn.models import Tenant
+from acorn.tests.factories import TenantFactory
 from inventory.models import Product, StockLevel, Supplier, Warehouse
 
-
-class TenantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Tenant
-        django_get_or_create = ("slug",)
-
-    slug = factory.Sequence(lambda n: f"tenant-{n}")
-    name = factory.LazyAttribute(lambda o: o.slug.title())
+# The one tenant factory is the kernel's; named here too for the factories
+# below (``factory.SubFactory(TenantFactory)``) and their importers.
+__all__ = ["ProductFactory", "SupplierFactory", "TenantFactory", "WarehouseFactory"]
 
 
 class SupplierFactory(factory.django.DjangoModelFactory):

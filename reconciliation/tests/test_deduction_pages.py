@@ -177,5 +177,8 @@ def test_overview_card_counts_windows_closing(tenant_a):
     deduction_make(tenant_a, reference="LATER", dispute_due_date=dt.date(2026, 3, 25))
     with tenant_scope(tenant_a):
         [card] = deduction_overview_cards(tenant=tenant_a, today=dt.date(2026, 1, 20))
+    from acorn.overview import card_present
+
+    card = card_present(card, tenant=tenant_a)
     assert card["value"] == 2 and card["tone"] == "warning"
     assert card["hint"] == "1 dispute windows close within 7 days"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from acorn.env import settings_module_default
+from vendor_api import conformance
 from vendor_api.contracts import CONTRACTS_DIR, FAMILY_OPERATIONS
 
 # Which official model file each family comes from (mirrors operations/).
@@ -66,7 +67,6 @@ def _references(node: Any, found: set[str], definitions: dict) -> None:
 
 def family_contract(family: str) -> dict:
     """The contract of one family, as the committed JSON file holds it."""
-    from vendor_api import conformance
 
     model_file = FAMILY_MODEL_FILES[family]
     model = json.loads((conformance.models_dir() / model_file).read_text())

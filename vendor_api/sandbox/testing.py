@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from vendor_api.client import VendorApiClient
 from vendor_api.endpoints import Endpoint
 from vendor_api.lwa import LwaCredentials
 from vendor_api.sandbox.server import SandboxServer
@@ -57,7 +58,6 @@ class SandboxHandle:
         return self.control("GET", "/_sandbox/stats")["stats"]
 
     def client(self, **kwargs):
-        from vendor_api.client import VendorApiClient
 
         kwargs.setdefault("credentials", self.credentials)
         kwargs.setdefault("selling_partner_id", self.vendor_code)

@@ -42,15 +42,17 @@ def test_two_processes_share_one_token_for_100_calls(sandbox, key_prefix, shared
 
 def test_token_is_refreshed_before_it_expires(sandbox, shared_cache):
     """A token within the margin of its expiry is replaced before use."""
-    # Given tokens that live 4 s and a provider that refreshes 2 s early
+    # Given tokens that live 4 s and a provider that refreshes 2 s early,
+    # on a clock the test moves
     sandbox.control("POST", "/_sandbox/scenario", {"token_lifetime_seconds": 4})
+    now = [time.time()]
     provider = AccessTokenProvider(credentials=sandbox.credentials,
                                    token_url=sandbox.endpoint.lwa_token_url, cache=shared_cache,
-                                   refresh_margin_seconds=2)
+                                   refresh_margin_seconds=2, clock=lambda: now[0])
     first = provider.access_token()
     assert provider.access_token() == first
     # When the token enters the refresh margin
-    time.sleep(2.2)
+    now[0] += 2.2
     # Then a new one is fetched although the old one is still valid at LWA
     assert provider.access_token() != first
     assert sandbox.stats()["lwa_token_calls"] == 2

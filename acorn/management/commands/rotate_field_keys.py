@@ -6,7 +6,7 @@ old ones after it, run this command, then drop the old keys.
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import connection, transaction
 
 from acorn.fields import EncryptedTextField, rotate_token
 from acorn.models import Tenant
@@ -52,7 +52,6 @@ class Command(BaseCommand):
                     if tenant_owned:
                         total += _rotate_table(model, fields)
         with no_tenant():
-            from django.db import transaction
 
             with transaction.atomic():
                 for model, fields, tenant_owned in targets:

@@ -223,6 +223,10 @@ def test_home_card_counts_drafts_and_blocked_ones(tenant_a):
     blocked = _invoice(tenant_a)
     invoice_check(tenant=tenant_a, invoice_id=blocked.pk)  # line_not_on_po blocks
     _invoice(tenant_a)
+    from acorn.overview import card_present
+
     (card,) = overview_cards(tenant=tenant_a)
+    assert card["params"] == {"blocked": 1}
+    card = card_present(card, tenant=tenant_a)
     assert card["value"] == 2 and card["tone"] == "warning"
     assert str(card["hint"]).startswith("1 ")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
-from vendor_api import contracts
+from vendor_api import conformance, contracts
 from vendor_api.sandbox.generator import SandboxPurchaseOrder
 from vendor_api.sandbox.server import SandboxRequest, SandboxResponse, error_response
 from vendor_api.sandbox.state import Grant, SandboxState, format_time, utc_now
@@ -59,7 +59,6 @@ def fault_response(status: int) -> SandboxResponse:
 
 def _check_response(state: SandboxState, operation: str, response: SandboxResponse) -> None:
     """Tests only: the served body against Amazon's official models."""
-    from vendor_api import conformance
 
     found = conformance.validate_response(
         operation_id=operation, status=response.status, body=response.body

@@ -1,1 +1,0 @@
-"""Thin tasks for shipments (ASN)."""
