@@ -141,15 +141,10 @@ def remittance_import_run(*, tenant, import_id: int) -> RemittanceImport:
         with tenant_scope(tenant):
             counts, warnings = _payments_store(tenant=tenant, remittance_import=remittance_import,
                                                result=result)
-            # matching and deductions import this module's records: a
-            # module-level import would be circular.
-            from reconciliation.services.deductions import deductions_from_remittances
             from reconciliation.services.matching import payments_match
 
             if counts["payment_ids"]:
                 payments_match(tenant=tenant, payment_ids=counts["payment_ids"])
-                # Classified at once, not at the next 10-minute sweep.
-                deductions_from_remittances(tenant=tenant, payment_ids=counts["payment_ids"])
             remittance_import.status = ImportStatus.SUCCEEDED
             remittance_import.rows_done = result.rows
             remittance_import.payments_created = len(counts["payment_ids"])
