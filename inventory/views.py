@@ -293,6 +293,11 @@ class ProductExportView(TenantViewMixin, View):
                                 file_format=request.GET.get("format", "csv"))
 
 
+class InboundSupplyImportView(_ImportView):
+    kind = "inventory.inbound"
+    template_name = "inventory/inbound_supply_import.html"
+
+
 class ForecastImportView(_ImportView):
     kind = "inventory.forecast"
     template_name = "inventory/forecast_import.html"
