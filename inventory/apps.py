@@ -8,6 +8,7 @@ class InventoryConfig(AppConfig):
     verbose_name = _("Inventory")
 
     def ready(self):
+        import inventory.message_codes  # noqa: F401 (registers the message codes)
         from acorn.dataio.jobs import Importer, importer_register
         from inventory.services import (
             forecast_import_file,
