@@ -7,10 +7,10 @@ Elements are found by ids and names, never by English text, so the same
 walk runs in both languages. The confirmation and invitation links are
 read from Django's locmem outbox (live_server runs in this process).
 
-Scope today: sign-up through the warehouse, product import, inbound
-supply import, supplier and GS1 pages. The Amazon account, mapping,
-legal entity, channel rule, checklist, PO sync, acknowledgement and ASN
-steps are not walked yet (see the session report).
+Scope today: sign-up through the warehouse, supplier, product import,
+inbound supply import, GS1, legal entity + tax number and channel rule
+pages. The Amazon account, SKU mapping, checklist, PO sync,
+acknowledgement and ASN steps are not walked yet (see the session report).
 """
 
 import re
@@ -21,7 +21,8 @@ from django.urls import reverse
 
 from acorn.models import Membership, Role, Tenant
 from acorn.tenancy import tenant_scope
-from inventory.models import InboundSupply, Product, Supplier, Warehouse
+from inventory.models import ChannelRule, InboundSupply, Product, Supplier, Warehouse
+from invoicing.models import LegalEntity, TaxRegistration
 
 PASSWORD = "Spring-Lotus-2026!"
 LINK = re.compile(r"https?://[^/\s]+(/\S+)")
@@ -147,7 +148,29 @@ def test_a_new_company_signs_up_invites_and_fills_its_settings(
         page.fill("#gs1-form input[name=company_prefix]", "0614141")
         _submit(page, "#gs1-form")
 
+        # Legal entity and a tax registration (invoicing uses them)
+        page.goto(url + reverse("invoicing:legal_entity", args=[tenant.slug]))
+        page.fill("#legal-entity-form input[name=legal_name]", "Lotus Trading Ltd")
+        page.fill("#legal-entity-form input[name=address_line1]", "1 Harbour Road")
+        page.fill("#legal-entity-form input[name=city]", "Hong Kong")
+        page.fill("#legal-entity-form input[name=country_code]", "hk")
+        _submit(page, "#legal-entity-form")
+        page.select_option("#tax-registration-form select[name=scheme]", "us_sales_tax")
+        page.fill("#tax-registration-form input[name=country_code]", "US")
+        page.fill("#tax-registration-form input[name=state]", "WA")
+        page.fill("#tax-registration-form input[name=number]", "604-123-456")
+        _submit(page, "#tax-registration-form")
+
+        # A channel buffer rule for Amazon, with its preview
+        page.goto(url + reverse("inventory:channel_rule_list", args=[tenant.slug]))
+        page.select_option("#channel-rule-form select[name=channel]", "amazon_vendor")
+        page.fill("#channel-rule-form input[name=allocation_percent]", "80")
+        _submit(page, "#channel-rule-form")
+
         with tenant_scope(tenant):
+            assert LegalEntity.objects.get(tenant=tenant).country_code == "HK"
+            assert TaxRegistration.objects.get(tenant=tenant).number == "604-123-456"
+            assert ChannelRule.objects.get(tenant=tenant).allocation_percent == 80
             assert Warehouse.objects.filter(tenant=tenant, code="SZX").exists()
             assert Supplier.objects.get(tenant=tenant, code="TEA-CO").lead_time_days == 21
             product = Product.objects.get(tenant=tenant, sku="TEA-100")
