@@ -8,11 +8,13 @@ walk runs in both languages. The confirmation and invitation links are
 read from Django's locmem outbox (live_server runs in this process).
 
 Scope today: sign-up through the warehouse, supplier, product import,
-inbound supply import, GS1, legal entity + tax number and channel rule
-pages. The Amazon account, SKU mapping, checklist, PO sync,
+inbound supply import, GS1, legal entity + tax number, channel rule,
+Amazon account (a running sandbox, test connection) and SKU mapping
+pages. The checklist, PO sync,
 acknowledgement and ASN steps are not walked yet (see the session report).
 """
 
+import contextlib
 import re
 
 import pytest
@@ -21,8 +23,11 @@ from django.urls import reverse
 
 from acorn.models import Membership, Role, Tenant
 from acorn.tenancy import tenant_scope
+from channels.models import AmazonVendorAccount, SkuMapping
 from inventory.models import ChannelRule, InboundSupply, Product, Supplier, Warehouse
 from invoicing.models import LegalEntity, TaxRegistration
+from vendor_api.sandbox.state import DEMO_VENDOR_CODE
+from vendor_api.sandbox.testing import running_sandbox
 
 PASSWORD = "Spring-Lotus-2026!"
 LINK = re.compile(r"https?://[^/\s]+(/\S+)")
@@ -33,6 +38,16 @@ def _link(message) -> str:
     match = LINK.search(message.body)
     assert match, message.body
     return match.group(1)
+
+
+GRANT = {"client_id": "amzn1.application-oa2-client.lotus", "client_secret": "lotus-secret",
+         "refresh_token": "Atzr|lotus"}
+
+
+@pytest.fixture
+def stack():
+    with contextlib.ExitStack() as stack:
+        yield stack
 
 
 @pytest.fixture
@@ -59,10 +74,13 @@ def _submit(page, form_selector):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
 def test_a_new_company_signs_up_invites_and_fills_its_settings(
-    live_server, browser, tmp_path, locale
+    live_server, browser, tmp_path, locale, stack
 ):
     mail.outbox.clear()
     url = live_server.url
+    sandbox = stack.enter_context(running_sandbox(purchase_orders=0))
+    sandbox.state.add_app(client_id=GRANT["client_id"], client_secret=GRANT["client_secret"],
+                          refresh_token=GRANT["refresh_token"], vendor_codes=(DEMO_VENDOR_CODE,))
     founder = browser.new_context(locale=locale)
     page = founder.new_page()
     page.set_default_timeout(20_000)
@@ -167,7 +185,43 @@ def test_a_new_company_signs_up_invites_and_fills_its_settings(
         page.fill("#channel-rule-form input[name=allocation_percent]", "80")
         _submit(page, "#channel-rule-form")
 
+        # The Amazon account, pointing at a running sandbox; test connection
+        page.goto(url + reverse("channels:account_create", args=[tenant.slug]))
+        account_form = "form:has(input[name=lwa_client_id])"
+        page.fill(f"{account_form} input[name=name]", "Amazon US")
+        page.select_option(f"{account_form} select[name=region]", "NA")
+        page.fill(f"{account_form} input[name=marketplace_id]", "ATVPDKIKX0DER")
+        page.fill(f"{account_form} [name=vendor_codes]", DEMO_VENDOR_CODE)
+        page.select_option(f"{account_form} select[name=environment]", "local_sandbox")
+        page.fill(f"{account_form} input[name=endpoint_override]", sandbox.base_url)
+        page.fill(f"{account_form} input[name=lwa_client_id]", GRANT["client_id"])
+        page.fill(f"{account_form} input[name=lwa_client_secret]", GRANT["client_secret"])
+        page.fill(f"{account_form} [name=lwa_refresh_token]", GRANT["refresh_token"])
+        page.fill(f"{account_form} input[name=ship_from-party_id]", "LOTUS")
+        page.fill(f"{account_form} input[name=ship_from-name]", "Lotus Trading")
+        page.fill(f"{account_form} input[name=ship_from-address_line1]", "1 Harbour Road")
+        page.fill(f"{account_form} input[name=ship_from-city]", "Hong Kong")
+        page.select_option(f"{account_form} select[name=ship_from-country_code]", "HK")
+        _submit(page, account_form)
         with tenant_scope(tenant):
+            account = AmazonVendorAccount.objects.get(tenant=tenant)
+        page.goto(url + reverse("channels:account_edit", args=[tenant.slug, account.pk]))
+        _submit(page, "form[action$='/test/']")
+        with tenant_scope(tenant):
+            account.refresh_from_db()
+            assert account.last_connection_test_ok is True, account.last_connection_test_detail
+
+        # A SKU mapping for one of the sandbox catalog's ASINs
+        asin = sandbox.state.vendors[DEMO_VENDOR_CODE].catalog[0].asin
+        page.goto(url + reverse("channels:mapping_list", args=[tenant.slug]))
+        mapping_form = "form[method=post]:has(input[name=asin])"
+        page.select_option(f"{mapping_form} select[name=account]", str(account.pk))
+        page.fill(f"{mapping_form} input[name=asin]", asin)
+        page.fill(f"{mapping_form} input[name=sku]", "TEA-100")
+        _submit(page, mapping_form)
+
+        with tenant_scope(tenant):
+            assert SkuMapping.objects.get(tenant=tenant, asin=asin).product.sku == "TEA-100"
             assert LegalEntity.objects.get(tenant=tenant).country_code == "HK"
             assert TaxRegistration.objects.get(tenant=tenant).number == "604-123-456"
             assert ChannelRule.objects.get(tenant=tenant).allocation_percent == 80
