@@ -9,8 +9,10 @@ read from Django's locmem outbox (live_server runs in this process).
 
 Scope today: sign-up through the warehouse, supplier, product import,
 inbound supply import, GS1, legal entity + tax number, channel rule,
-Amazon account (a running sandbox, test connection) and SKU mapping
-pages. The checklist, PO sync,
+Amazon account (a running sandbox, test connection), SKU mapping and a
+stock receipt on the product page, then the home page's checklist is
+complete (the receipt step found the ``lot_number`` 400 fixed alongside).
+The PO sync,
 acknowledgement and ASN steps are not walked yet (see the session report).
 """
 
@@ -24,7 +26,14 @@ from django.urls import reverse
 from acorn.models import Membership, Role, Tenant
 from acorn.tenancy import tenant_scope
 from channels.models import AmazonVendorAccount, SkuMapping
-from inventory.models import ChannelRule, InboundSupply, Product, Supplier, Warehouse
+from inventory.models import (
+    ChannelRule,
+    InboundSupply,
+    Product,
+    StockLevel,
+    Supplier,
+    Warehouse,
+)
 from invoicing.models import LegalEntity, TaxRegistration
 from vendor_api.sandbox.state import DEMO_VENDOR_CODE
 from vendor_api.sandbox.testing import running_sandbox
@@ -150,6 +159,15 @@ def test_a_new_company_signs_up_invites_and_fills_its_settings(
                 page.check("input[name=apply]")
             _submit(page, "form[enctype='multipart/form-data']")
 
+        # Stock: a receipt on the product's page
+        with tenant_scope(tenant):
+            product_id = Product.objects.get(tenant=tenant, sku="TEA-100").pk
+        page.goto(url + reverse("inventory:product_detail", args=[tenant.slug, product_id]))
+        receipt = "form[action$='/receive/']"
+        page.fill(f"{receipt} input[name=warehouse]", "SZX")
+        page.fill(f"{receipt} input[name=quantity]", "240")
+        _submit(page, receipt)
+
         # Inbound supply from a CSV (the import this session added)
         inbound = tmp_path / "inbound.csv"
         inbound.write_text("reference,sku,warehouse,quantity,expected_on\n"
@@ -220,7 +238,14 @@ def test_a_new_company_signs_up_invites_and_fills_its_settings(
         page.fill(f"{mapping_form} input[name=sku]", "TEA-100")
         _submit(page, mapping_form)
 
+        # The home page's checklist is complete: it is no longer shown
+        page.goto(url + reverse("tenant_home", args=[tenant.slug]))
+        todo = [item.get_attribute("data-step")
+                for item in page.locator("#onboarding-checklist li.todo").all()]
+        assert todo == [] and page.locator("#onboarding-checklist").count() == 0
+
         with tenant_scope(tenant):
+            assert StockLevel.objects.get(tenant=tenant, product_id=product_id).on_hand == 240
             assert SkuMapping.objects.get(tenant=tenant, asin=asin).product.sku == "TEA-100"
             assert LegalEntity.objects.get(tenant=tenant).country_code == "HK"
             assert TaxRegistration.objects.get(tenant=tenant).number == "604-123-456"
