@@ -11,8 +11,8 @@ Scope today: sign-up through the warehouse, supplier, product import,
 inbound supply import, GS1, legal entity + tax number, channel rule,
 Amazon account (a running sandbox, test connection), SKU mapping and a
 stock receipt on the product page, then the home page's checklist is
-complete (the receipt step found the ``lot_number`` 400 fixed alongside).
-The PO sync,
+complete (the receipt step found the ``lot_number`` 400 fixed alongside);
+a PO syncs in (the sync service) and is sent from its review page. The
 acknowledgement and ASN steps are not walked yet (see the session report).
 """
 
@@ -25,7 +25,8 @@ from django.urls import reverse
 
 from acorn.models import Membership, Role, Tenant
 from acorn.tenancy import tenant_scope
-from channels.models import AmazonVendorAccount, SkuMapping
+from channels.models import AmazonVendorAccount, PurchaseOrder, SkuMapping, Submission
+from channels.services.purchase_orders import purchase_orders_sync
 from inventory.models import (
     ChannelRule,
     InboundSupply,
@@ -229,20 +230,37 @@ def test_a_new_company_signs_up_invites_and_fills_its_settings(
             account.refresh_from_db()
             assert account.last_connection_test_ok is True, account.last_connection_test_detail
 
-        # A SKU mapping for one of the sandbox catalog's ASINs
-        asin = sandbox.state.vendors[DEMO_VENDOR_CODE].catalog[0].asin
-        page.goto(url + reverse("channels:mapping_list", args=[tenant.slug]))
-        mapping_form = "form[method=post]:has(input[name=asin])"
-        page.select_option(f"{mapping_form} select[name=account]", str(account.pk))
-        page.fill(f"{mapping_form} input[name=asin]", asin)
-        page.fill(f"{mapping_form} input[name=sku]", "TEA-100")
-        _submit(page, mapping_form)
+        # Amazon places a PO (created now: its 24-hour clock runs); every
+        # ASIN on it is mapped to the tenant's SKU on the mappings page
+        (order,) = sandbox.state.generate(vendor_code=DEMO_VENDOR_CODE, count=1, days=0.01)
+        for asin in sorted({line.asin for line in order.lines}):
+            page.goto(url + reverse("channels:mapping_list", args=[tenant.slug]))
+            mapping_form = "form[method=post]:has(input[name=asin])"
+            page.select_option(f"{mapping_form} select[name=account]", str(account.pk))
+            page.fill(f"{mapping_form} input[name=asin]", asin)
+            page.fill(f"{mapping_form} input[name=sku]", "TEA-100")
+            _submit(page, mapping_form)
+        asin = order.lines[0].asin
 
         # The home page's checklist is complete: it is no longer shown
         page.goto(url + reverse("tenant_home", args=[tenant.slug]))
         todo = [item.get_attribute("data-step")
                 for item in page.locator("#onboarding-checklist li.todo").all()]
         assert todo == [] and page.locator("#onboarding-checklist").count() == 0
+
+        # The PO syncs in (the service the beat runs), and is acknowledged
+        # from its review page
+        with tenant_scope(tenant):
+            run = purchase_orders_sync(tenant=tenant, account=account)
+            assert run.status == "succeeded", run.error_message
+            po = PurchaseOrder.objects.get(tenant=tenant, number=order.number)
+        page.goto(url + reverse("channels:ack_review", args=[tenant.slug, po.pk]))
+        with page.expect_navigation():
+            page.click("button[name=send]")
+        with tenant_scope(tenant):
+            assert Submission.objects.filter(tenant=tenant).exists()
+            po.refresh_from_db()
+            assert po.ack_status != "pending", po.ack_status
 
         with tenant_scope(tenant):
             assert StockLevel.objects.get(tenant=tenant, product_id=product_id).on_hand == 240
