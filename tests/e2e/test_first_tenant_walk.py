@@ -7,13 +7,14 @@ Elements are found by ids and names, never by English text, so the same
 walk runs in both languages. The confirmation and invitation links are
 read from Django's locmem outbox (live_server runs in this process).
 
-Scope today: sign-up through the warehouse, supplier, product import,
+The walk: sign-up through the warehouse, supplier, product import,
 inbound supply import, GS1, legal entity + tax number, channel rule,
 Amazon account (a running sandbox, test connection), SKU mapping and a
 stock receipt on the product page, then the home page's checklist is
 complete (the receipt step found the ``lot_number`` 400 fixed alongside);
-a PO syncs in (the sync service) and is sent from its review page. The
-acknowledgement and ASN steps are not walked yet (see the session report).
+a PO syncs in (the sync service the beat runs), its acknowledgement is
+sent from the review page (the worker's send run in the test), a shipment
+of the accepted lines is built with cartons and its ASN sent.
 """
 
 import contextlib
@@ -25,8 +26,16 @@ from django.urls import reverse
 
 from acorn.models import Membership, Role, Tenant
 from acorn.tenancy import tenant_scope
-from channels.models import AmazonVendorAccount, PurchaseOrder, SkuMapping, Submission
+from channels.models import (
+    AmazonVendorAccount,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Shipment,
+    SkuMapping,
+    Submission,
+)
 from channels.services.purchase_orders import purchase_orders_sync
+from channels.services.submissions import submission_send
 from inventory.models import (
     ChannelRule,
     InboundSupply,
@@ -258,12 +267,37 @@ def test_a_new_company_signs_up_invites_and_fills_its_settings(
         with page.expect_navigation():
             page.click("button[name=send]")
         with tenant_scope(tenant):
-            assert Submission.objects.filter(tenant=tenant).exists()
+            # The worker's send (queued after commit), run here in order
+            for submission in Submission.objects.filter(tenant=tenant, status="queued"):
+                submission_send(tenant=tenant, submission_id=submission.pk)
             po.refresh_from_db()
-            assert po.ack_status != "pending", po.ack_status
+            assert po.ack_status in ("submitted", "accepted"), po.ack_status
+
+        # A shipment of the accepted lines with cartons, then the ASN
+        with tenant_scope(tenant):
+            accepted = list(PurchaseOrderLine.objects.filter(
+                tenant=tenant, purchase_order=po, planned_accept__gt=0))
+        assert accepted
+        page.goto(url + reverse("channels:shipment_create", args=[tenant.slug])
+                  + f"?ship_to={po.ship_to_party_id}")
+        for line in accepted:
+            page.fill(f"input[name=qty_{line.pk}]", str(line.planned_accept))
+            page.fill(f"input[name=coo_{line.pk}]", "CN")
+        with page.expect_navigation():
+            page.click("form[method=post]:has(input[name^=qty_]) button[type=submit]")
+        page.wait_for_url("**/shipments/*/")
+        with page.expect_navigation():
+            page.click("button[name=ship]")
+        with tenant_scope(tenant):
+            shipment = Shipment.objects.get(tenant=tenant)
+            assert shipment.cartons.exists()
+            asn = Submission.objects.filter(tenant=tenant, document_type="shipment_confirmation")
+            assert asn.exists(), list(Submission.objects.values_list("document_type", "status"))
 
         with tenant_scope(tenant):
-            assert StockLevel.objects.get(tenant=tenant, product_id=product_id).on_hand == 240
+            shipped = sum(line.planned_accept for line in accepted)
+            assert StockLevel.objects.get(
+                tenant=tenant, product_id=product_id).on_hand == 240 - shipped
             assert SkuMapping.objects.get(tenant=tenant, asin=asin).product.sku == "TEA-100"
             assert LegalEntity.objects.get(tenant=tenant).country_code == "HK"
             assert TaxRegistration.objects.get(tenant=tenant).number == "604-123-456"
