@@ -8,6 +8,7 @@ class ChannelsConfig(AppConfig):
     verbose_name = _("Sales channels")
 
     def ready(self):
+        import channels.message_codes  # noqa: F401 (registers the message codes)
         from acorn.dataio.jobs import Importer, importer_register
         from channels.services.mappings import mapping_import_file
 

@@ -371,6 +371,8 @@ class PurchaseOrderLine(TenantModel):
     scheduled_ship_date = models.DateField(null=True, blank=True)
     scheduled_delivery_date = models.DateField(null=True, blank=True)
     plan_note = models.CharField(max_length=300, blank=True)
+    plan_note_code = models.CharField(max_length=60, blank=True, default="", db_default="")
+    plan_note_params = models.JSONField(default=dict, blank=True, db_default={})
     # The net cost acknowledged: the PO's unless ops lowered it (never above).
     ack_net_cost = models.DecimalField(
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, null=True, blank=True
@@ -711,7 +713,11 @@ class ChannelException(TenantModel):
     submission = models.ForeignKey(
         Submission, on_delete=models.CASCADE, null=True, blank=True, related_name="exceptions"
     )
+    # English, for old rows, logs and the API; pages show message_code
+    # with message_params in the reader's language (acorn.messages).
     message = models.CharField(max_length=500)
+    message_code = models.CharField(max_length=60, blank=True, default="", db_default="")
+    message_params = models.JSONField(default=dict, blank=True, db_default={})
     detail = models.JSONField(default=dict, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution = models.CharField(max_length=300, blank=True)

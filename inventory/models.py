@@ -518,6 +518,9 @@ class PurchasePlanLine(TenantModel):
     suggested_quantity = models.PositiveIntegerField()
     suggested_order_on = models.DateField(null=True, blank=True)
     reasoning = models.TextField()
+    # The reasoning as message codes, one per line, shown in the reader's
+    # language (acorn.messages); ``reasoning`` keeps the English.
+    reasoning_messages = models.JSONField(default=list, blank=True, db_default=[])
     reviewed_by_label = models.CharField(max_length=200, blank=True)
 
     class Meta:

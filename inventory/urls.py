@@ -46,6 +46,8 @@ urlpatterns = [
         "settings/channel-rules/", views.ChannelRuleListView.as_view(), name="channel_rule_list"
     ),
     path("inbound/", views.InboundSupplyListView.as_view(), name="inbound_supply_list"),
+    path("inbound/import/", views.InboundSupplyImportView.as_view(),
+         name="inbound_supply_import"),
 ]
 
 api_urlpatterns = [

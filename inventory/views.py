@@ -97,7 +97,9 @@ class ProductListView(TenantViewMixin, View):
 class MovementForm(forms.Form):
     warehouse = forms.CharField(label=_("Warehouse"))
     quantity = forms.IntegerField(label=_("Quantity"))
-    lot_number = forms.CharField(required=False, label=_("Lot"))
+    # Not "lot_number": the input-cleaning layer reads "lot_<id>" fields as
+    # the shipment form's per-line fields and refuses a non-numeric id.
+    lot = forms.CharField(required=False, max_length=100, label=_("Lot"))
     reason = forms.CharField(max_length=300, required=False, label=_("Reason"))
     # A hidden key generated with the form makes a double submit harmless.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -153,7 +155,7 @@ class ProductMovementView(TenantViewMixin, View):
         data = form.cleaned_data
         key = f"dashboard:{data['idempotency_key']}" if data["idempotency_key"] else ""
         common = {"tenant": self.tenant, "product": product, "warehouse": data["warehouse"],
-                  "lot_number": data["lot_number"], "idempotency_key": key,
+                  "lot_number": data["lot"], "idempotency_key": key,
                   "actor": request.user}
         try:
             if self.kind == "count":
@@ -277,6 +279,11 @@ class ProductExportView(TenantViewMixin, View):
         dataset = services.product_export_dataset(tenant=self.tenant)
         return dataset_response(dataset, name="products",
                                 file_format=request.GET.get("format", "csv"))
+
+
+class InboundSupplyImportView(_ImportView):
+    kind = "inventory.inbound"
+    template_name = "inventory/inbound_supply_import.html"
 
 
 class ForecastImportView(_ImportView):

@@ -29,6 +29,7 @@ from acorn.dependencies import DEPENDENCY_ERRORS, dependency_message, dependency
 from acorn.exceptions import ApplicationError, NotFoundError
 from acorn.models import AuditAction
 from acorn.services import audit_record, audit_snapshot, model_update
+from channels import message_codes as messages
 from channels.models import (
     AccountEnvironment,
     AccountStatus,
@@ -299,9 +300,8 @@ def account_mark_reauth_needed(*, tenant, account: AmazonVendorAccount, error: S
     channel_exception_open(
         tenant=tenant, account=account, kind=ExceptionKind.REAUTH_NEEDED,
         subject_key=f"account:{account.pk}",
-        message=f"Amazon refused the stored credentials of {account.name} "
-        f"({lwa_error or error.error_code}); authorise the application again and save the "
-        "new credentials.",
+        code=messages.REAUTH_NEEDED,
+        params={"account": account.name, "error": lwa_error or error.error_code or ""},
         detail={"error_code": error.error_code or "", "lwa_error": lwa_error,
                 "lwa_error_description": getattr(error, "lwa_error_description", "") or "",
                 "request_id": error.request_id or "", "steps": REAUTH_STEPS_CODE},
@@ -398,18 +398,13 @@ def account_secret_expiry_check(*, tenant, today: datetime.date | None = None) -
         days_left = (due - today).days
         if days_left > SECRET_EXPIRY_REMINDER_DAYS:
             continue
-        message = (
-            f"The LWA client secret of {account.name} must be rotated by "
-            f"{due.isoformat()} ({days_left} days); rotate it in the Developer Console and "
-            "save the new secret."
-            if days_left >= 0
-            else f"The LWA client secret of {account.name} expired on "
-            f"{due.isoformat()}; calls will fail."
-        )
+        code = messages.SECRET_EXPIRING if days_left >= 0 else messages.SECRET_EXPIRED
+        params = {"account": account.name, "due": due.isoformat(), "days": days_left}
         _exception, created = channel_exception_open(
             tenant=tenant, account=account, kind=ExceptionKind.SECRET_EXPIRING,
             subject_key=f"account:{account.pk}:secret:{due.isoformat()}",
-            message=message, detail={"expires_on": due.isoformat(), "steps": "lwa_rotate"},
+            code=code, params=params,
+            detail={"expires_on": due.isoformat(), "steps": "lwa_rotate"},
         )
         opened += int(created)
     return opened

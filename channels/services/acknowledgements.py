@@ -32,8 +32,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from acorn.exceptions import ApplicationError, NotFoundError
+from acorn.messages import message_store
 from acorn.models import AuditAction
 from acorn.services import audit_record
+from channels import message_codes as messages
 from channels.locks import purchase_order_lines_lock, purchase_order_lock
 from channels.models import (
     AckAutoSend,
@@ -253,13 +255,13 @@ def _plan_lines(*, tenant, purchase_order, lines, held: dict[str, int], today) -
         line.scheduled_ship_date = line.scheduled_delivery_date = None
         line.ack_net_cost = line.net_cost
         if ordered == 0:
-            line.plan_note = "Cancelled by Amazon."
+            _plan_note(line, messages.PLAN_CANCELLED)
             continue
         product = line.product
         if not product.is_active:
             line.planned_reject = ordered
             line.rejection_reason = RejectionReason.OBSOLETE_PRODUCT
-            line.plan_note = f"{product.sku} is inactive."
+            _plan_note(line, messages.PLAN_INACTIVE, sku=product.sku)
             continue
         free = available[product.pk]
         accept = min(ordered, max(free, 0) // units)
@@ -276,12 +278,20 @@ def _plan_lines(*, tenant, purchase_order, lines, held: dict[str, int], today) -
         line.planned_accept, line.planned_backorder, line.planned_reject = accept, backorder, reject
         if reject:
             line.rejection_reason = RejectionReason.TEMPORARILY_UNAVAILABLE
-        line.plan_note = f"{free} available ({units} per ordered unit)."[:300]
+        _plan_note(line, messages.PLAN_AVAILABLE, free=free, units=units)
+
+
+def _plan_note(line, code: str, **params) -> None:
+    """The line's plan note: a message code shown in the reader's language,
+    and its English text."""
+    line.plan_note_code, line.plan_note_params, note = message_store(code, **params)
+    line.plan_note = note[:300]
 
 
 PLAN_FIELDS = [
     "planned_accept", "planned_backorder", "planned_reject", "rejection_reason",
-    "scheduled_ship_date", "scheduled_delivery_date", "plan_note", "ack_net_cost", "updated_at",
+    "scheduled_ship_date", "scheduled_delivery_date", "plan_note", "plan_note_code",
+    "plan_note_params", "ack_net_cost", "updated_at",
 ]
 
 
@@ -463,7 +473,7 @@ def acknowledgement_edit(*, tenant, purchase_order, lines: list[dict], actor=Non
                 setattr(line, name, change[name])
         if not backorder:
             line.scheduled_ship_date = line.scheduled_delivery_date = None
-        line.plan_note = "Edited by hand."
+        _plan_note(line, messages.PLAN_EDITED)
         line.updated_at = now
     if errors:
         raise ApplicationError(" ".join(errors), {"lines": errors})
@@ -644,10 +654,8 @@ def acknowledgement_deadlines_check(*, tenant, now=None) -> int:
         _exception, created = channel_exception_open(
             tenant=tenant, account=po.account, kind=ExceptionKind.ACK_DEADLINE,
             subject_key=f"po:{po.pk}:ack_deadline", purchase_order=po,
-            message=(
-                f"PO {po.number}: acknowledgement overdue since "
-                if overdue else f"PO {po.number}: acknowledge before "
-            ) + f"{po.ack_deadline_at:%Y-%m-%d %H:%M} UTC.",
+            code=messages.ACK_OVERDUE if overdue else messages.ACK_DUE,
+            params={"po": po.number, "deadline": f"{po.ack_deadline_at:%Y-%m-%d %H:%M}"},
             detail={"deadline": po.ack_deadline_at.isoformat()},
         )
         raised += created

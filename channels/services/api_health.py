@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from acorn.messages import message_store
+from channels import message_codes as messages
 from channels.models import AmazonVendorAccount, ChannelException, ExceptionKind
 from channels.selectors.api_health import api_call_stats, api_health_window, api_stats_healthy
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
@@ -29,14 +31,14 @@ def _subject(account_id: int) -> str:
     return f"account:{account_id}:api_health"
 
 
-def _message(stats) -> str:
-    return (
-        f"Amazon API unhealthy on {stats.account_name}: {stats.success_percent:g}% of "
-        f"{stats.calls} calls succeeded (minimum "
-        f"{settings.ACORN_API_HEALTH_MIN_SUCCESS_PERCENT}%), {stats.throttled_percent:g}% of "
-        f"attempts throttled (maximum {settings.ACORN_API_HEALTH_MAX_THROTTLED_PERCENT}%) in "
-        f"the last {settings.ACORN_API_HEALTH_WINDOW_MINUTES} minutes."
-    )
+def _message_params(stats) -> dict:
+    return {
+        "account": stats.account_name, "success": f"{stats.success_percent:g}",
+        "calls": stats.calls, "min_success": settings.ACORN_API_HEALTH_MIN_SUCCESS_PERCENT,
+        "throttled": f"{stats.throttled_percent:g}",
+        "max_throttled": settings.ACORN_API_HEALTH_MAX_THROTTLED_PERCENT,
+        "minutes": settings.ACORN_API_HEALTH_WINDOW_MINUTES,
+    }
 
 
 @transaction.atomic
@@ -65,13 +67,17 @@ def api_health_check(*, tenant, now=None) -> dict:
         if not api_stats_healthy(row):
             exception, created = channel_exception_open(
                 tenant=tenant, account=accounts[row.account_id], kind=ExceptionKind.API_HEALTH,
-                subject_key=_subject(row.account_id), message=_message(row), detail=detail,
+                subject_key=_subject(row.account_id), code=messages.API_UNHEALTHY,
+                params=_message_params(row), detail=detail,
             )
             if created:
                 opened += 1
             else:
+                code, params, english = message_store(messages.API_UNHEALTHY,
+                                                      **_message_params(row))
                 ChannelException.objects.filter(pk=exception.pk).update(
-                    message=_message(row)[:500], detail=detail, updated_at=now
+                    message=english[:500], message_code=code, message_params=params,
+                    detail=detail, updated_at=now,
                 )
         elif api_stats_healthy(row, margin_percent=RECOVERY_MARGIN_PERCENT):
             resolved += channel_exceptions_resolve(

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from acorn.exceptions import ApplicationError, NotFoundError
+from acorn.messages import message_store
 from acorn.models import AuditAction
 from acorn.services import audit_record
 from channels.models import ChannelException, ExceptionStatus
@@ -20,12 +21,30 @@ def channel_exception_open(
     account,
     kind: str,
     subject_key: str,
-    message: str,
+    message: str = "",
     purchase_order=None,
     submission=None,
     detail: dict | None = None,
+    code: str = "",
+    params: dict | None = None,
 ) -> tuple[ChannelException, bool]:
     """The open exception for (kind, subject), created when there is none.
+
+    ``code`` and ``params`` (channels.messages) let the page show the
+    message in the reader's language; ``message`` is then the English.
+"""
+    if code:
+        code, params, message = message_store(code, **(params or {}))
+    return _exception_open(
+        tenant=tenant, account=account, kind=kind, subject_key=subject_key, message=message,
+        purchase_order=purchase_order, submission=submission, detail=detail, code=code,
+        params=params or {},
+    )
+
+
+def _exception_open(*, tenant, account, kind, subject_key, message, purchase_order, submission,
+                    detail, code, params):
+    """
 
     Safe under concurrency: the partial unique constraint admits one open
     row per (tenant, kind, subject); a racing insert finds the winner's.
@@ -41,6 +60,8 @@ def channel_exception_open(
         kind=kind,
         subject_key=subject_key[:200],
         message=message[:500],
+        message_code=code,
+        message_params=params,
         purchase_order=purchase_order,
         submission=submission,
         detail=detail or {},

@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from acorn.messages import message_store
 from acorn.money import MONEY_DECIMAL_PLACES
+from channels import message_codes as messages
 from channels.models import AckStatus, OrderUnit, PurchaseOrderEventKind, PurchaseOrderState
 from vendor_api.operations.orders import PurchaseOrder as ApiPurchaseOrder
 from vendor_api.types import UnitOfMeasure
@@ -234,11 +236,12 @@ def purchase_order_changes_decide(
                     number=number, kind=_LINE_UNMAPPED,
                     key=f"unmapped:{seq}", at=now, detail={"line": seq, "asin": line["asin"]},
                 ))
+                code, params, english = message_store(
+                    messages.UNMAPPED_LINE, po=number, line=seq, asin=line["asin"] or "-",
+                    vendor_product=line["vendor_product_id"] or "-")
                 changes.exceptions.append({
-                    "number": number, "seq": seq,
-                    "message": (f"PO {number} line {seq}: no SKU mapping for ASIN "
-                                f"{line['asin'] or '-'} / vendor product "
-                                f"{line['vendor_product_id'] or '-'}.")[:500],
+                    "number": number, "seq": seq, "message": english[:500],
+                    "code": code, "params": params,
                     "detail": {"asin": line["asin"],
                                "vendor_product_id": line["vendor_product_id"], "line": seq},
                 })

@@ -126,12 +126,12 @@ INSERT INTO channels_purchaseorderline AS line (
     tenant_id, purchase_order_id, item_sequence_number, asin, vendor_product_id,
     ordered_quantity, order_unit, unit_size, is_backorder_allowed, net_cost, list_price,
     currency, product_id, units_per_order_unit, planned_accept, planned_backorder,
-    planned_reject, rejection_reason, plan_note, cancelled_quantity, receive_status,
-    shipped_quantity, created_at, updated_at
+    planned_reject, rejection_reason, plan_note, plan_note_code, plan_note_params,
+    cancelled_quantity, receive_status, shipped_quantity, created_at, updated_at
 )
 SELECT %(tenant)s, r.po, r.seq, r.asin, r.vendor_product_id, r.ordered, r.order_unit,
     r.unit_size, r.backorder, r.net_cost, r.list_price, r.currency, r.product, r.units,
-    0, 0, 0, '', '', r.cancelled, '', 0, %(now)s, %(now)s
+    0, 0, 0, '', '', '', '{}'::jsonb, r.cancelled, '', 0, %(now)s, %(now)s
 FROM json_to_recordset(%(rows)s::json) AS r(
     po bigint, seq text, asin text, vendor_product_id text, ordered integer,
     order_unit text, unit_size integer, backorder boolean, net_cost numeric,
@@ -162,12 +162,13 @@ ON CONFLICT ON CONSTRAINT po_event_unique_fact DO NOTHING
 _EXCEPTION_INSERT_SQL = """
 INSERT INTO channels_channelexception (
     tenant_id, account_id, kind, status, subject_key, purchase_order_id, submission_id,
-    message, detail, resolved_at, resolution, created_at, updated_at
+    message, message_code, message_params, detail, resolved_at, resolution, created_at,
+    updated_at
 )
 SELECT %(tenant)s, %(account)s, %(kind)s, %(status)s, r.subject, r.po, NULL, r.message,
-    r.detail, NULL, '', %(now)s, %(now)s
+    r.code, r.params, r.detail, NULL, '', %(now)s, %(now)s
 FROM json_to_recordset(%(rows)s::json) AS r(
-    subject text, po bigint, message text, detail jsonb
+    subject text, po bigint, message text, code text, params jsonb, detail jsonb
 )
 -- One open exception per (kind, subject): the partial unique index
 -- channel_exception_one_open, named by its columns and predicate (ON

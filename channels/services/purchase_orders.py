@@ -39,6 +39,8 @@ from acorn.dependencies import (
     database_connections_reset,
     dependency_of,
 )
+from acorn.messages import message_store
+from channels import message_codes as messages
 from channels.models import (
     AccountStatus,
     AckStatus,
@@ -103,6 +105,12 @@ def _event(*, tenant, po_id: int, kind: str, key: str, at, detail=None) -> Purch
     )
 
 
+def _message_fields(code: str, **params) -> dict:
+    """A ChannelException's message fields for ``code`` (acorn.messages)."""
+    code, params, english = message_store(code, **params)
+    return {"message": english[:500], "message_code": code, "message_params": params}
+
+
 def _sync_failed(*, tenant, account, run, error, kind: str, counts) -> None:
 
     sync_run_fail(tenant=tenant, run=run, error=error, counts=dict(counts))
@@ -112,8 +120,10 @@ def _sync_failed(*, tenant, account, run, error, kind: str, counts) -> None:
     channel_exception_open(
         tenant=tenant, account=account, kind=ExceptionKind.SYNC_FAILED,
         subject_key=f"account:{account.pk}:{kind}",
-        message=f"{SyncKind(kind).label} sync of {account.name} failed: "
-        f"{getattr(error, 'error_code', '')} {getattr(error, 'message', str(error))}"[:500],
+        code=messages.SYNC_FAILED,
+        params={"kind_label": SyncKind(kind).label, "account": account.name,
+                "error": f"{getattr(error, 'error_code', '')} "
+                         f"{getattr(error, 'message', str(error))}".strip()[:300]},
         detail={"request_id": getattr(error, "request_id", "") or "", "run": run.pk},
     )
 
@@ -129,8 +139,9 @@ def _sync_crashed(*, tenant, account, run, error, kind: str, counts):
         channel_exception_open(
             tenant=tenant, account=account, kind=ExceptionKind.SYNC_FAILED,
             subject_key=f"account:{account.pk}:{kind}",
-            message=f"{SyncKind(kind).label} sync of {account.name} failed: "
-            f"{run.error_code} {run.error_message}"[:500],
+            code=messages.SYNC_FAILED,
+            params={"kind_label": SyncKind(kind).label, "account": account.name,
+                    "error": f"{run.error_code} {run.error_message}".strip()[:300]},
             detail={"run": run.pk, "error_code": run.error_code},
         )
     except DATABASE_ERRORS:
@@ -317,8 +328,9 @@ def purchase_order_statuses_apply(*, tenant, account, statuses, counts: Counter)
                     tenant=tenant, account=account, kind=ExceptionKind.SHORTAGE,
                     subject_key=f"po:{po.pk}/line:{line.item_sequence_number}",
                     purchase_order_id=po.pk,
-                    message=f"PO {po.number} line {line.item_sequence_number}: Amazon received "
-                    f"{received} of {line.shipped_quantity} shipped ({short} short).",
+                    **_message_fields(
+                        messages.SHORTAGE, po=po.number, line=line.item_sequence_number,
+                        received=received, shipped=line.shipped_quantity, short=short),
                     detail={"shipped": line.shipped_quantity, "received": received,
                             "short": short, "asin": line.asin},
                 ))

@@ -22,6 +22,7 @@ from acorn.dependencies import (
     dependency_of,
     dependency_reason,
 )
+from channels import message_codes as messages
 from channels.models import ExceptionKind, SyncKind, SyncRun, SyncStatus
 from channels.services.exceptions import channel_exception_open
 from vendor_api.errors import SpApiError
@@ -161,8 +162,10 @@ def sync_runs_sweep(*, tenant, now: datetime.datetime | None = None) -> int:
             channel_exception_open(
                 tenant=tenant, account=run.account, kind=ExceptionKind.SYNC_FAILED,
                 subject_key=f"account:{run.account_id}:{kind}",
-                message=f"{SyncKind(kind).label} run of {run.account.name} never finished: "
-                f"{message}"[:500],
+                code=messages.SYNC_NEVER_FINISHED,
+                params={"kind_label": SyncKind(kind).label, "account": run.account.name,
+                        "seconds": int((now - run.started_at).total_seconds()),
+                        "limit": limit_seconds},
                 detail={"run": run.pk, "error_code": "time_limit_exceeded"},
             )
     return swept

@@ -56,6 +56,7 @@ from acorn.dependencies import enqueue_after_commit
 from acorn.exceptions import ApplicationError, NotFoundError
 from acorn.models import AuditAction
 from acorn.services import audit_record
+from channels import message_codes as messages
 from channels.locks import submission_lock
 from channels.models import (
     DocumentType,
@@ -319,6 +320,12 @@ def _label(submission: Submission) -> str:
             f"v{submission.document_version}")
 
 
+def _alert_or(alert: str | None, code: str, **params) -> dict:
+    """The exception's message: the caller's alert (English) when given,
+    else ``code`` with ``params``, shown in the reader's language."""
+    return {"message": alert} if alert else {"code": code, "params": params}
+
+
 def _exceptions_follow(*, tenant, submission: Submission, alert: str | None = None) -> None:
     """Open or resolve the work-queue items that follow the status."""
     subject = f"submission:{submission.pk}"
@@ -329,23 +336,22 @@ def _exceptions_follow(*, tenant, submission: Submission, alert: str | None = No
         channel_exception_open(
             tenant=tenant, account=submission.account, kind=ExceptionKind.SUBMISSION_FAILED,
             subject_key=subject, submission=submission,
-            message=alert or f"{label} rejected by Amazon: {first.get('code', '')} "
-                             f"{first.get('message', '')}".strip(),
+            **_alert_or(alert, messages.SUBMISSION_REJECTED, submission=label,
+                        error=f"{first.get('code', '')} {first.get('message', '')}".strip()),
             detail={"errors": submission.errors},
         )
     elif status == SubmissionStatus.STALE:
         channel_exception_open(
             tenant=tenant, account=submission.account, kind=ExceptionKind.SUBMISSION_STALE,
             subject_key=subject, submission=submission,
-            message=f"{label} still processing at Amazon since "
-                    f"{submission.sent_at:%Y-%m-%d %H:%M} UTC.",
+            code=messages.SUBMISSION_STALE,
+            params={"submission": label, "sent": f"{submission.sent_at:%Y-%m-%d %H:%M}"},
         )
     elif status == SubmissionStatus.OUTCOME_UNKNOWN:
         channel_exception_open(
             tenant=tenant, account=submission.account, kind=ExceptionKind.OUTCOME_UNKNOWN,
             subject_key=subject, submission=submission,
-            message=alert or f"{label}: the answer to the POST was lost; reconciling with "
-                             "Amazon.",
+            **_alert_or(alert, messages.SUBMISSION_OUTCOME_UNKNOWN, submission=label),
         )
     if status not in (SubmissionStatus.STALE,):
         channel_exceptions_resolve(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from acorn.messages import message_store
+from channels import message_codes as messages
 from channels.models import AmazonVendorAccount, ChannelException, ExceptionKind
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 
@@ -35,10 +37,10 @@ def task_failure_record(
     account_id = kwargs.get("account_id")
     if isinstance(account_id, int) and not isinstance(account_id, bool):
         account = AmazonVendorAccount.objects.filter(tenant=tenant, pk=account_id).first()
-    message = f"Background task {task_name} failed: {error_type}: {error_message}"
     exception, created = channel_exception_open(
         tenant=tenant, account=account, kind=ExceptionKind.TASK_FAILED, subject_key=subject,
-        message=message,
+        code=messages.TASK_FAILED,
+        params={"task": task_name, "error": f"{error_type}: {error_message}"[:300]},
         detail={
             "task": task_name, "task_id": task_id, "arguments": _id_arguments(kwargs),
             "error_type": error_type, "error": error_message, "failure_count": 1,
@@ -54,8 +56,12 @@ def task_failure_record(
             "last_failed_at": now.isoformat(),
         })
         exception.detail = detail
-        exception.message = message[:500]
-        exception.save(update_fields=["detail", "message", "updated_at"])
+        code, params, message = message_store(
+            messages.TASK_FAILED, task=task_name, error=f"{error_type}: {error_message}"[:300])
+        exception.message, exception.message_code, exception.message_params = (
+            message[:500], code, params)
+        exception.save(update_fields=["detail", "message", "message_code", "message_params",
+                                      "updated_at"])
     return exception
 
 

@@ -7,7 +7,7 @@ every row unchanged and writes nothing.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import tablib
 from django.core.exceptions import ValidationError
@@ -32,7 +32,15 @@ from acorn.dataio import (
 from acorn.exceptions import ApplicationError
 from acorn.models import AuditAction
 from acorn.services import audit_record
-from inventory.models import AmazonForecast, Product, StockLevel, Supplier
+from inventory.models import (
+    AmazonForecast,
+    InboundStatus,
+    InboundSupply,
+    Product,
+    StockLevel,
+    Supplier,
+    Warehouse,
+)
 from inventory.services.outbox import atp_change_mark
 
 PRODUCT_COLUMNS = [
@@ -256,3 +264,132 @@ def forecast_import_dataset(*, tenant, dataset: tablib.Dataset, source: str = ""
         raise ApplicationError(MISSING_COLUMNS.format(columns=", ".join(missing)))
     rows = [dict(zip(dataset.headers, values, strict=False)) for values in dataset]
     return forecast_import(tenant=tenant, rows=rows, source=source, dry_run=dry_run)
+
+
+INBOUND_COLUMNS = ["reference", "sku", "warehouse", "quantity", "expected_on"]
+# A receipt further out than this is a typo (a year 2205), not a plan.
+INBOUND_MAX_DAYS_AHEAD = 3 * 365
+
+
+def _cell_date(value) -> date:
+    """A date cell: an XLSX date or datetime, or text as YYYY-MM-DD."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(cell_text(value)[:10])
+    except ValueError:
+        raise ValidationError("Use a date as YYYY-MM-DD.") from None
+
+
+@transaction.atomic
+def inbound_supply_import(*, tenant, dataset: tablib.Dataset,
+                          dry_run: bool = True) -> ImportResult:
+    """Create or update expected receipts by (reference, SKU).
+
+    All rows or none, as for products; re-importing the same file finds
+    every row unchanged and writes nothing.
+    """
+    missing = [c for c in INBOUND_COLUMNS if c not in dataset.headers]
+    if missing:
+        raise ApplicationError(MISSING_COLUMNS.format(columns=", ".join(missing)))
+    rows = [dict(zip(dataset.headers, values, strict=False)) for values in dataset]
+    keys = [(cell_text(row.get("reference")), cell_text(row.get("sku"))) for row in rows]
+    products = {p.sku: p for p in Product.objects.filter(
+        tenant=tenant, sku__in={sku for _, sku in keys})}
+    warehouses = {w.code: w for w in Warehouse.objects.filter(tenant=tenant)}
+    existing = {
+        (i.reference, i.product_id): i
+        for i in InboundSupply.objects.filter(
+            tenant=tenant, reference__in={ref for ref, _ in keys}, product__in=products.values())
+    }
+    latest = timezone.now().date() + timedelta(days=INBOUND_MAX_DAYS_AHEAD)
+    results, to_create, to_update, seen = [], [], [], set()
+    for line, ((reference, sku), row) in enumerate(zip(keys, rows, strict=True), start=2):
+        errors, values = {}, {}
+        if not reference:
+            errors["reference"] = ["This field cannot be blank."]
+        elif len(reference) > InboundSupply._meta.get_field("reference").max_length:
+            errors["reference"] = ["A reference has at most 200 characters."]
+        product = products.get(sku)
+        if not sku:
+            errors["sku"] = ["This field cannot be blank."]
+        elif product is None:
+            errors["sku"] = [f"Unknown SKU {echo(sku)}."]
+        if (reference, sku) in seen:
+            errors["reference"] = [
+                f"Reference {echo(reference)} with SKU {echo(sku)} appears twice in the file."]
+        seen.add((reference, sku))
+        code = cell_text(row.get("warehouse"))
+        if code not in warehouses:
+            errors["warehouse"] = [f"Unknown warehouse {echo(code)}." if code
+                                   else "This field cannot be blank."]
+        values["warehouse"] = warehouses.get(code)
+        try:
+            values["quantity"] = cell_integer(row.get("quantity"), min_value=1,
+                                              max_value=10_000_000)
+            if values["quantity"] is None:
+                errors["quantity"] = ["This field cannot be blank."]
+        except ValidationError as exc:
+            errors["quantity"] = exc.messages
+        try:
+            values["expected_on"] = _cell_date(row.get("expected_on"))
+            if values["expected_on"] > latest:
+                errors["expected_on"] = [f"Expect a date before {latest.isoformat()}."]
+        except ValidationError as exc:
+            errors["expected_on"] = exc.messages
+        inbound = existing.get((reference, product.pk)) if product else None
+        is_new = inbound is None
+        if is_new:
+            inbound = InboundSupply(tenant=tenant, reference=reference, product=product)
+        changes = {}
+        if not errors:
+            for name, value in values.items():
+                current = inbound.warehouse_id if name == "warehouse" else getattr(inbound, name)
+                if current != getattr(value, "pk", value):
+                    changes[name] = value
+                    setattr(inbound, name, value)
+            if not is_new and inbound.status != InboundStatus.OPEN:
+                # Re-importing a received or cancelled line reopens it only
+                # when its figures change; an unchanged file writes nothing.
+                if changes:
+                    changes["status"] = InboundStatus.OPEN
+                    inbound.status = InboundStatus.OPEN
+        action = import_row_action(
+            errors=errors, is_new=is_new, changes=changes, instance=inbound,
+            to_create=to_create, to_update=to_update,
+        )
+        results.append(RowResult(
+            line=line, key=echo(f"{reference} {sku}"), action=action, errors=errors,
+            changes={k: echo(getattr(v, "code", v), 100) for k, v in changes.items()},
+        ))
+    result = ImportResult(rows=results, applied=False)
+    if dry_run or result.has_errors:
+        return result
+    InboundSupply.objects.bulk_create(to_create)
+    if to_update:
+        now = timezone.now()
+        for inbound in to_update:
+            inbound.updated_at = now
+        InboundSupply.objects.bulk_update(
+            to_update, ["warehouse", "quantity", "expected_on", "status", "updated_at"])
+    touched = {i.product_id for i in (*to_create, *to_update)}
+    if touched:
+        atp_change_mark(tenant=tenant, product_ids=sorted(touched))
+    result.applied = True
+    return result
+
+
+def inbound_supply_import_file(*, tenant, dataset: tablib.Dataset, dry_run: bool = True,
+                               actor=None, filename: str = "") -> ImportResult:
+    """``inbound_supply_import`` plus its audit entry when applied."""
+    result = inbound_supply_import(tenant=tenant, dataset=dataset, dry_run=dry_run)
+    if result.applied:
+        audit_record(
+            actor=actor, action=AuditAction.ACTION, object_type="inventory.InboundSupply",
+            object_repr=filename[:300],
+            summary=f"Inbound supply imported: {result.count(ImportAction.CREATE)} created, "
+                    f"{result.count(ImportAction.UPDATE)} updated",
+        )
+    return result

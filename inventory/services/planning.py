@@ -29,9 +29,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from acorn.exceptions import ApplicationError, NotFoundError
+from acorn.messages import message_store
 from acorn.models import AuditAction
 from acorn.services import audit_record, audit_snapshot
 from acorn.tenancy import tenant_scope
+from inventory import message_codes as messages
 from inventory.models import (
     AmazonForecast,
     DemandEvent,
@@ -120,29 +122,23 @@ def plan_compute(
         other = sum(other_weeks) / len(other_weeks)
         demand = amazon + other
         sigma = (amazon_sigma ** 2 + _std(other_weeks) ** 2).sqrt()
-        reasons.append(
-            f"Weekly demand {demand:.1f} = Amazon forecast mean {amazon:.1f} "
-            f"({len(horizon)} weeks) + other channels' history {other:.1f}."
-        )
+        reasons.append(message_store(
+            messages.DEMAND_FORECAST, demand=f"{demand:.1f}", amazon=f"{amazon:.1f}",
+            weeks=len(horizon), other=f"{other:.1f}"))
     else:
         demand = sum(total_history) / len(total_history)
         sigma = _std(total_history)
-        reasons.append(
-            f"Weekly demand {demand:.1f} = average of the last {HISTORY_WEEKS} weeks "
-            "(no Amazon forecast)."
-        )
+        reasons.append(message_store(
+            messages.DEMAND_HISTORY, demand=f"{demand:.1f}", weeks=HISTORY_WEEKS))
     safety = int((SERVICE_Z * sigma * lead_weeks.sqrt()).to_integral_value(ROUND_CEILING))
     reorder_point = int((demand * lead_weeks).to_integral_value(ROUND_CEILING)) + safety
     position = level.on_hand + inbound - level.held - level.reserved
-    reasons.append(
-        f"Variability {sigma:.1f}/week, lead time {lead_days} days: safety stock "
-        f"{safety} = 1.645 x {sigma:.1f} x sqrt({lead_weeks:.2f}); reorder point "
-        f"{reorder_point} = {demand:.1f} x {lead_weeks:.2f} + {safety}."
-    )
-    reasons.append(
-        f"Stock position {position} = on hand {level.on_hand} + inbound {inbound} "
-        f"- held {level.held} - reserved {level.reserved}."
-    )
+    reasons.append(message_store(
+        messages.SAFETY_STOCK, sigma=f"{sigma:.1f}", lead_days=lead_days, safety=safety,
+        lead_weeks=f"{lead_weeks:.2f}", reorder_point=reorder_point, demand=f"{demand:.1f}"))
+    reasons.append(message_store(
+        messages.POSITION, position=position, on_hand=level.on_hand, inbound=inbound,
+        held=level.held, reserved=level.reserved))
     quantity, order_on = 0, None
     if position <= reorder_point and (demand > 0 or position < reorder_point):
         raw = reorder_point + demand * REVIEW_WEEKS - position
@@ -156,21 +152,22 @@ def plan_compute(
         )
         quantity = max(quantity, moq)
         order_on = today
-        reasons.append(
-            f"Order now: {quantity} = reorder point + {REVIEW_WEEKS} weeks of demand - "
-            f"position, rounded up to the case pack {pack}, at least the MOQ {moq}."
-        )
+        reasons.append(message_store(
+            messages.ORDER_NOW, quantity=quantity, weeks=REVIEW_WEEKS, pack=pack, moq=moq))
     elif demand > 0:
         weeks = (Decimal(position - reorder_point) / demand).to_integral_value(ROUND_CEILING)
         order_on = today + timedelta(weeks=int(weeks))
-        reasons.append(f"No order yet: the position reaches the reorder point in ~{weeks} weeks.")
+        reasons.append(message_store(messages.ORDER_LATER, weeks=weeks))
     else:
-        reasons.append("No demand: nothing to order.")
+        reasons.append(message_store(messages.NO_DEMAND))
     return {
         "weekly_demand": demand.quantize(PLACES), "weekly_sigma": sigma.quantize(PLACES),
         "lead_time_days": lead_days, "safety_stock": safety, "reorder_point": reorder_point,
         "stock_position": position, "suggested_quantity": quantity,
-        "suggested_order_on": order_on, "reasoning": "\n".join(reasons),
+        "suggested_order_on": order_on,
+        "reasoning": "\n".join(english for _code, _params, english in reasons),
+        "reasoning_messages": [{"code": code, "params": params}
+                               for code, params, _english in reasons],
     }
 
 
@@ -221,7 +218,8 @@ def purchase_plan_refresh(*, tenant, today: date | None = None, actor=None) -> i
         lines.append(line)
     fields = [
         "weekly_demand", "weekly_sigma", "lead_time_days", "safety_stock", "reorder_point",
-        "stock_position", "suggested_quantity", "suggested_order_on", "reasoning", "status",
+        "stock_position", "suggested_quantity", "suggested_order_on", "reasoning",
+        "reasoning_messages", "status",
         "reviewed_by_label", "updated_at",
     ]
     now = timezone.now()

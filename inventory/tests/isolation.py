@@ -121,6 +121,7 @@ PROBES = {
     "inventory:product_export": _list_with_sku,
     "inventory:product_import": _page_of_tenant,
     "inventory:forecast_import": _page_of_tenant,
+    "inventory:inbound_supply_import": _page_of_tenant,
     "inventory:product_detail": _product_page,
     "inventory:product_adjust": _product_action({}),
     "inventory:product_count": _product_action({}),

@@ -30,6 +30,10 @@ DEMO_CLIENT_SECRET = "sandbox-demo-secret"  # noqa: S105 (public demo value)
 DEMO_REFRESH_TOKEN = "Atzr|sandbox-demo"  # noqa: S105 (public demo value)
 DEMO_VENDOR_CODE = "DEMO1"
 DEMO_PURCHASE_ORDERS = 60
+# One seeded PO in this many is created within the last DEMO_FRESH_HOURS
+# (6 of the demo's 60), its acknowledgement deadline still ahead.
+DEMO_FRESH_SHARE = 10
+DEMO_FRESH_HOURS = 12
 DEFAULT_SEED = 20240601
 
 
@@ -122,7 +126,16 @@ class SandboxState:
             demo_vendor = Vendor(code=DEMO_VENDOR_CODE, catalog=demo_catalog(rng=self.rng))
             self.add_vendor(vendor=demo_vendor)
             if purchase_orders:
-                self.generate(vendor_code=DEMO_VENDOR_CODE, count=purchase_orders, days=30, now=now)
+                # A share of the seeded POs is only hours old, so a fresh
+                # demo shows running 24-hour acknowledgement clocks, not
+                # only missed deadlines. Generated after the 30-day batch,
+                # so that batch stays what the seed always drew.
+                fresh = purchase_orders // DEMO_FRESH_SHARE
+                self.generate(vendor_code=DEMO_VENDOR_CODE, count=purchase_orders - fresh,
+                              days=30, now=now)
+                if fresh:
+                    self.generate(vendor_code=DEMO_VENDOR_CODE, count=fresh,
+                                  days=DEMO_FRESH_HOURS / 24, now=now)
 
     def count(self, name: str, amount: int = 1) -> None:
         with self.lock:

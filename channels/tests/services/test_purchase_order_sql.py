@@ -146,7 +146,8 @@ def test_the_recordsets_read_only_values_the_decision_produces():
         # ``po`` (and an exception's ``subject``) are filled in by the writer.
         "_LINE_UPSERT_SQL": {**changes.lines[0], "po": 1},
         "_EVENT_INSERT_SQL": {**changes.events[0], "po": 1},
-        "_EXCEPTION_INSERT_SQL": {"subject": "", "po": 1, "message": "", "detail": {}},
+        "_EXCEPTION_INSERT_SQL": {"subject": "", "po": 1, "message": "", "code": "",
+                                  "params": {}, "detail": {}},
     }
     for name, row in written.items():
         (recordset,) = _RECORDSET.findall(getattr(purchase_order_write, name))

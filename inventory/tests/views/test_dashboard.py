@@ -124,3 +124,31 @@ def test_exports(client, world):
             response = client.get(url, {"format": file_format})
             assert response.status_code == 200
             assert b"FOREIGN-1" not in response.content
+
+
+@pytest.mark.django_db
+def test_a_receipt_from_the_product_page_is_not_refused_by_input_cleaning(member_client, tenant):
+    """Regression: the movement form's lot field was named ``lot_number``,
+    which the input-cleaning layer reads as a shipment ``lot_<id>`` field
+    with a bad id, so every receipt, count and adjustment from the product
+    page answered 400 (found by the first-tenant browser walk)."""
+    from django.urls import reverse
+
+    from acorn.tenancy import tenant_scope
+    from inventory.models import StockLevel
+    from inventory.tests.factories import ProductFactory, WarehouseFactory
+
+    with tenant_scope(tenant):
+        WarehouseFactory(tenant=tenant, code="SZX")
+        product = ProductFactory(tenant=tenant, sku="TEA-100", is_lot_tracked=True)
+        StockLevel.objects.get_or_create(tenant=tenant, product=product)
+    ops = member_client(tenant, "operations")
+    page = ops.get(reverse("inventory:product_detail", args=[tenant.slug, product.pk]))
+    assert 'name="lot"' in page.content.decode()
+    response = ops.post(reverse("inventory:product_receive", args=[tenant.slug, product.pk]),
+                        {"warehouse": "SZX", "quantity": "24", "lot": "L-7", "reason": ""})
+    assert response.status_code == 302
+    shown = [str(m) for m in ops.get(response["Location"]).context["messages"]]
+    assert shown == ["Stock updated."], shown
+    with tenant_scope(tenant):
+        assert StockLevel.objects.get(product=product).on_hand == 24
