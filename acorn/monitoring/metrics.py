@@ -44,6 +44,7 @@ from prometheus_client.core import (
 
 from acorn.models import Tenant
 from acorn.monitoring import task_metrics
+from acorn.queues import Queue
 from acorn.tenancy import tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def queue_depths() -> dict[str, int]:
     if not broker_url.startswith(("redis://", "rediss://")):
         return {}
 
-    names = list(getattr(current_app.conf, "task_queues_names", None) or ["default"])
+    names = [queue.value for queue in Queue]
     client = redis.Redis.from_url(broker_url, socket_connect_timeout=2, socket_timeout=2)
     try:
         pipe = client.pipeline(transaction=False)

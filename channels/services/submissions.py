@@ -64,7 +64,7 @@ from channels.models import (
     Submission,
     SubmissionStatus,
 )
-from channels.services.clients import account_client_build
+from channels.services import clients
 from channels.services.exceptions import channel_exception_open, channel_exceptions_resolve
 from channels.services.outages import submission_enqueue_failed
 from vendor_api import contracts
@@ -369,7 +369,7 @@ def _client_for(account, client_factory=None):
     if client_factory is not None:
         return client_factory(account)
 
-    return account_client_build(account=account)
+    return clients.account_client_build(account=account)
 
 
 def _send_retry_delay(attempts: int) -> timedelta:
