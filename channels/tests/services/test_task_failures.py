@@ -6,6 +6,7 @@ import pytest
 
 from acorn.models import PlatformTaskFailure, TaskFailureStatus
 from acorn.monitoring import task_failures
+from acorn.queues import Queue
 from acorn.tenancy import no_tenant
 from channels.models import ChannelException, ExceptionKind, ExceptionStatus
 from channels.tests.factories import AmazonVendorAccountFactory
@@ -91,7 +92,10 @@ def test_eager_task_failures_are_not_recorded(scope):
     """Eager tasks raise into their caller (tests); the signal skips them."""
     from celery import shared_task
 
-    @shared_task(name="acorn.tests.always_fails")
+    # Declared like every project task (acorn/tests/test_task_registry.py
+    # walks the registry, which keeps this one once it is defined).
+    @shared_task(name="acorn.tests.always_fails", queue=Queue.DEFAULT, soft_time_limit=10,
+                 time_limit=20)
     def always_fails(*, tenant_id):
         raise RuntimeError("boom")
 
