@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from invoicing.selectors import invoice_list_for_matching
+from reconciliation.deduction_selectors import deduction_overview_cards
 from reconciliation.models import (
     LineKind,
     Match,
@@ -198,6 +199,4 @@ def ledger_totals(*, tenant) -> list[dict]:
 
 def overview_cards(*, tenant) -> list[dict]:
     """The reconciliation cards of the home page (acorn/overview.py)."""
-    from reconciliation.deduction_selectors import deduction_overview_cards
-
     return deduction_overview_cards(tenant=tenant)
