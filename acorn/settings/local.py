@@ -40,6 +40,12 @@ SECURE_HSTS_PRELOAD = False
 # Static files come straight from the apps' folders (WhiteNoise uses the
 # finders under DEBUG); nothing is collected for the demo.
 STATIC_ROOT = None
+# Plain names from the apps' folders: the manifest storage of base needs
+# `collectstatic` (a STATIC_ROOT), which the demo never runs.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # A fixed demo key so the demo database stays readable across restarts;
 # production requires its own keys (production.py).
 ACORN_FIELD_ENCRYPTION_KEYS = env_list(

@@ -296,3 +296,24 @@ def test_health_paths_are_not_redirected_to_https(client, settings):
     assert client.get("/accounts/login/").status_code == 301
     for path in ("/health/live", "/health/ready"):
         assert client.get(path).status_code != 301, path
+
+
+def test_the_demo_settings_serve_static_files_without_collectstatic():
+    """Regression: the demo (DEBUG, no STATIC_ROOT) used base's manifest
+    storage, so every page's {% static %} raised ImproperlyConfigured."""
+    import subprocess
+    import sys
+
+    from acorn.env import environment
+
+    env = {**environment(), "DJANGO_SETTINGS_MODULE": "acorn.settings.local",
+           "DATABASE_URL": "postgres://acorn_app@127.0.0.1:5432/unused",
+           "DATABASE_OWNER_URL": "postgres://acorn_owner@127.0.0.1:5432/unused",
+           "REDIS_URL": "redis://127.0.0.1:6379/15"}
+    script = ("import django; django.setup()\n"
+              "from django.templatetags.static import static\n"
+              "print(static('acorn/acorn.css'))\n")
+    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-500:]
+    assert result.stdout.strip() == "/static/acorn/acorn.css"
